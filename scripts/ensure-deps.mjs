@@ -1,0 +1,21 @@
+// Dependency-free: installs node_modules with `npm ci` when missing or older than the lockfile,
+// so `npm test` and `npm run demo` work on a fresh clone with only Node and npm.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.storyforge-lock-hash');
+
+const hash = createHash('sha256').update(readFileSync(lock)).update(readFileSync(join(root, 'package.json'))).digest('hex');
+const current = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
+
+if (current !== hash) {
+  console.error('[ensure-deps] installing dependencies (npm ci)...');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+  // Written by us after a successful install, so a half-finished install is retried next time.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(stamp, hash + '\n');
+}
