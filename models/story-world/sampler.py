@@ -1,0 +1,170 @@
+"""Reference sampler: DDIM with classifier-free guidance and Consistent Self-Attention.
+
+This is the correctness reference for the TypeScript engine, not the product. Every random
+choice comes from sfrng (the same generator the engine uses) or is passed in, so a run is
+recorded completely by its inputs: prompts, seeds, settings.
+
+CSA, as StoryDiffusion runs it (see shared/docs/consistent-self-attention.md):
+- write (identity phase): the identity frames are denoised together; in a CSA layer each
+  frame's keys/values are [sampled tokens of the *other* identity frames; its own tokens];
+  the sampled tokens of every identity frame are stored per step and layer: the bank.
+- read: any other frame uses [bank tokens of its characters; its own tokens].
+- step 0 is plain attention; later, each CSA layer call applies CSA with probability
+  0.7 before step 20 and 0.9 after (a seeded coin), so layouts are not copied.
+- the unconditional and conditional halves of a CFG batch only share within their half.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+import model as M
+import schedule
+import world
+from sfrng import Rng
+
+SIZE = world.SIZE
+
+
+def load(ckpt_path: str):
+    ck = torch.load(ckpt_path, map_location="cpu")
+    ucfg = M.UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck["unet_config"].items()})
+    tcfg = M.TextConfig(**ck["text_config"])
+    text, unet = M.TextEncoder(tcfg), M.UNet2DConditionModel(ucfg)
+    text.load_state_dict(ck["ema_text"])
+    unet.load_state_dict(ck["ema_unet"])
+    return text.eval(), unet.eval()
+
+
+def ddim_timesteps(steps: int) -> list[int]:
+    """'trailing' spacing: starts at the last train timestep, where the noise is pure."""
+    T = schedule.TRAIN_TIMESTEPS
+    return [int(round(T - i * T / steps)) - 1 for i in range(steps)]
+
+
+def apply_probability(step: int) -> float:
+    return 0.0 if step == 0 else (0.7 if step < 20 else 0.9)
+
+
+@dataclass
+class CSAPlan:
+    """Every random choice of one CSA run: per step, per token count, the sampled token
+    indices of each identity frame; per step, per CSA layer, whether CSA applies."""
+    indices: list[dict[int, list[list[int]]]] = field(default_factory=list)
+    apply: list[dict[str, bool]] = field(default_factory=list)
+
+    @staticmethod
+    def make(seed: int, steps: int, layers: list[str], layer_tokens: dict[str, int],
+             rates: dict[int, float], n_identity: int) -> "CSAPlan":
+        rng = Rng(seed)
+        plan = CSAPlan()
+        counts = sorted(set(layer_tokens.values()))
+        for s in range(steps):
+            plan.indices.append({n: [rng.sample_indices(n, int(round(rates[n] * n)))
+                                     for _ in range(n_identity)] for n in counts})
+            p = apply_probability(s)
+            plan.apply.append({name: rng.next_float() < p for name in layers})
+        return plan
+
+
+class StoryCSA:
+    """CSA controller for the PyTorch UNet (see model.Attention)."""
+
+    def __init__(self, mode: str, plan: CSAPlan, bank: dict | None = None):
+        assert mode in ("write", "read")
+        self.mode, self.plan = mode, plan
+        self.bank = {} if bank is None else bank   # (step, layer) -> [2, M, C]
+        self.step = 0
+
+    def attend(self, attn, x, q):
+        halves = x.shape[0] // 2
+        n = x.shape[1]
+        key = (self.step, attn.name)
+        if self.mode == "write":
+            idx = self.plan.indices[self.step][n]
+            xs = x.view(2, halves, n, -1)
+            sampled = [xs[:, j, idx[j]] for j in range(halves)]      # each [2, m, C]
+            self.bank[key] = torch.cat(sampled, dim=1)
+        if not self.plan.apply[self.step][attn.name]:
+            return M.attention(q, attn._split(attn.to_k(x)), attn._split(attn.to_v(x)))
+        outs = []
+        for h in range(2):
+            for i in range(halves):
+                own = x[h * halves + i]
+                if self.mode == "write":
+                    extra = [sampled[j][h] for j in range(halves) if j != i]
+                else:
+                    extra = [self.bank[key][h]]
+                kv = torch.cat(extra + [own], dim=0)[None]
+                outs.append(M.attention(q[h * halves + i:h * halves + i + 1],
+                                        attn._split(attn.to_k(kv)), attn._split(attn.to_v(kv))))
+        return torch.cat(outs, dim=0)
+
+
+def initial_noise(seed: int) -> np.ndarray:
+    return Rng(seed).normal(3 * SIZE * SIZE).reshape(3, SIZE, SIZE)
+
+
+@torch.no_grad()
+def encode(text: M.TextEncoder, prompts: list[str]) -> torch.Tensor:
+    vocab = world.vocabulary()
+    ids = torch.tensor([world.tokenize(p, vocab) for p in prompts], dtype=torch.long)
+    return text(ids)
+
+
+@torch.no_grad()
+def sample(text, unet, prompts: list[str], seeds: list[int], steps: int = 25,
+           guidance: float = 5.0, csa: StoryCSA | None = None, csa_layers: list[str] = (),
+           noise: np.ndarray | None = None) -> torch.Tensor:
+    """Denoises len(prompts) frames in one batch -> images [F,3,32,32] in [-1,1]."""
+    F_ = len(prompts)
+    cond = encode(text, prompts)
+    uncond = encode(text, [""] * F_)
+    ctx = torch.cat([uncond, cond])
+    x = torch.from_numpy(np.stack([initial_noise(s) for s in seeds]) if noise is None else noise)
+    acp = schedule.alphas_cumprod()
+    layers = unet.self_attention_layers()
+    for name in csa_layers:
+        layers[name].csa = csa
+    try:
+        ts = ddim_timesteps(steps)
+        for s, t in enumerate(ts):
+            if csa is not None:
+                csa.step = s
+            inp = torch.cat([x, x])
+            tt = torch.full((2 * F_,), float(t))
+            eps_u, eps_c = unet(inp, tt, ctx).chunk(2)
+            eps = eps_u + guidance * (eps_c - eps_u)
+            a_t = acp[t].item()
+            a_prev = acp[ts[s + 1]].item() if s + 1 < len(ts) else 1.0
+            x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+            x = (a_prev ** 0.5 * x0 + (1 - a_prev) ** 0.5 * eps).float()
+    finally:
+        for name in csa_layers:
+            layers[name].csa = None
+    return x.clamp(-1, 1)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    return ((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+
+
+def layer_tokens(unet) -> dict[str, int]:
+    """Token count of each self-attention layer, found by running the UNet once."""
+    found = {}
+
+    class Probe:
+        def attend(self, attn, x, q):
+            found[attn.name] = x.shape[1]
+            return M.attention(q, attn._split(attn.to_k(x)), attn._split(attn.to_v(x)))
+
+    layers = unet.self_attention_layers()
+    for a in layers.values():
+        a.csa = Probe()
+    with torch.no_grad():
+        unet(torch.zeros(1, 3, SIZE, SIZE), torch.zeros(1), torch.zeros(1, world.MAX_TOKENS, unet.cfg.cross_attention_dim))
+    for a in layers.values():
+        a.csa = None
+    return {name: found[name] for name in layers}
