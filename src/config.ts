@@ -1,0 +1,62 @@
+import { join, resolve } from 'node:path';
+import { projectRoot } from './util/project-root';
+
+/** Everything the process reads from the environment, read once, in one place. */
+export interface Config {
+  /** Unset: an embedded PostgreSQL is started under `dataDir`. */
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Hash-compared; may create projects. Unset: no platform operations over the API. */
+  platformKey: string | undefined;
+  /** Non-superuser role every tenant transaction switches to, so row-level security applies. */
+  appRole: string;
+  poolSize: number;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  /** Requests per minute per API key; 0 turns the limiter off. */
+  rateLimitPerMinute: number;
+  maxQueryCost: number;
+  shutdownTimeoutMs: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  const level = raw ?? 'info';
+  if (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') return level;
+  throw new Error(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const appRole = env.STORYFORGE_APP_ROLE || 'storyforge_app';
+  // The role name is spliced into SQL by the migration; keep it a plain identifier.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appRole)) throw new Error('STORYFORGE_APP_ROLE must be a lowercase SQL identifier');
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    host: env.HOST || '0.0.0.0',
+    port: int(env, 'PORT', 4000),
+    dataDir: resolve(projectRoot(), env.STORYFORGE_DATA_DIR || '.data'),
+    platformKey: env.STORYFORGE_PLATFORM_KEY || undefined,
+    appRole,
+    poolSize: int(env, 'STORYFORGE_DB_POOL_SIZE', 10),
+    logLevel: logLevel(env.LOG_LEVEL),
+    maxBodyBytes: int(env, 'STORYFORGE_MAX_BODY_BYTES', 1_000_000),
+    rateLimitPerMinute: int(env, 'STORYFORGE_RATE_LIMIT_PER_MINUTE', 1200),
+    maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 5000),
+    shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),
+  };
+}
+
+export function embeddedPgDir(config: Config): string {
+  return join(config.dataDir, 'pg');
+}

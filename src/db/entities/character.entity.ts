@@ -1,0 +1,28 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/**
+ * A character's anchor is (model, description, style, seed, consistency settings, reference set).
+ * Any change to those bumps `anchorVersion`; renders record the version they were made with, and
+ * the engine's identity bank is cached per (character, anchorVersion).
+ */
+@Entity('characters')
+export class Character {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid') projectId: string;
+  @Column('varchar', { length: 100 }) name: string;
+  /** The identity prompt: who this is (hair, clothes, ...), reused in every frame it appears in. */
+  @Column('text') description: string;
+  @Column('text') negativePrompt: string;
+  @Column('varchar', { length: 200 }) style: string;
+  /** Model pack name. */
+  @Column('varchar', { length: 100 }) model: string;
+  @Column('int') seed: number;
+  /** CSA: how many frames the identity bank is written from. */
+  @Column('int') identityFrames: number;
+  /** CSA: fraction of the other frames' tokens each frame attends to. */
+  @Column('real') samplingRate: number;
+  @Column('uuid', { nullable: true }) referenceImageSetId: string | null;
+  @Column('int') anchorVersion: number;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+}

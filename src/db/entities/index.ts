@@ -1,0 +1,19 @@
+import { ApiKey } from './api-key.entity';
+import { Character } from './character.entity';
+import { Frame } from './frame.entity';
+import { GenerationJob } from './generation-job.entity';
+import { Image } from './image.entity';
+import { Project } from './project.entity';
+import { ReferenceImage } from './reference-image.entity';
+import { ReferenceImageSet } from './reference-image-set.entity';
+import { Render } from './render.entity';
+import { Story } from './story.entity';
+import { StoryCharacter } from './story-character.entity';
+
+export {
+  ApiKey, Character, Frame, GenerationJob, Image, Project, ReferenceImage, ReferenceImageSet, Render, Story, StoryCharacter,
+};
+
+export const ENTITIES = [
+  Project, ApiKey, Image, ReferenceImageSet, ReferenceImage, Character, Story, StoryCharacter, Frame, Render, GenerationJob,
+];

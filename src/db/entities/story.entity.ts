@@ -1,0 +1,22 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type Scheduler = 'ddim' | 'euler_a' | 'dpmpp_2m';
+export const SCHEDULERS: readonly Scheduler[] = ['ddim', 'euler_a', 'dpmpp_2m'];
+
+@Entity('stories')
+export class Story {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid') projectId: string;
+  @Column('varchar', { length: 200 }) title: string;
+  @Column('varchar', { length: 200 }) style: string;
+  @Column('int') width: number;
+  @Column('int') height: number;
+  @Column('int') steps: number;
+  @Column('real') guidance: number;
+  @Column('varchar', { length: 20 }) scheduler: Scheduler;
+  @Column('int') seed: number;
+  /** Kept in step with the frames by the frame service (under the story's row lock). */
+  @Column('int') frameCount: number;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1764400000000 } from '../../migrations/1764400000000-initial-schema';
+
+/** Listed explicitly so the same list works from TypeScript (tests) and from dist/ (built). */
+export const MIGRATIONS = [InitialSchema1764400000000];
