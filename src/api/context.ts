@@ -1,0 +1,67 @@
+import type { DataSource } from 'typeorm';
+import type { Role } from '../db/entities/api-key.entity';
+import { TenantSession } from '../db/tenant-session';
+import type { Principal } from '../domain/api-keys/auth.service';
+import type { Actor } from '../domain/common/actor';
+import { forbidden, unauthenticated } from '../domain/common/errors';
+import type { Logger } from '../util/logger';
+import { Loaders, createLoaders } from './dataloaders';
+import type { Services } from './services';
+
+const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+
+/**
+ * Per-request state. The tenant comes only from the authenticated key; asking for it on a
+ * request without one throws. The database session (one transaction, RLS-scoped) and the
+ * DataLoaders are created on first use.
+ */
+export class RequestContext {
+  private sessionValue: TenantSession | undefined;
+  private loadersValue: Loaders | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly principal: Principal | null,
+    readonly services: Services,
+    readonly log: Logger,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  get actor(): Actor {
+    if (this.principal?.kind !== 'key') throw unauthenticated('a project API key is required');
+    return this.principal;
+  }
+
+  /** The actor, if its role is at least `role`. Viewers read; editors write; admins manage keys. */
+  require(role: Role): Actor {
+    const actor = this.actor;
+    if (RANK[actor.role] < RANK[role]) throw forbidden(`this needs the ${role} role; the key has ${actor.role}`);
+    return actor;
+  }
+
+  requirePlatform(): void {
+    if (this.principal?.kind !== 'platform') {
+      throw this.principal ? forbidden('only the platform key may do this') : unauthenticated('the platform key is required');
+    }
+  }
+
+  get session(): TenantSession {
+    this.sessionValue ??= new TenantSession(this.dataSource, this.actor.projectId);
+    return this.sessionValue;
+  }
+
+  get loaders(): Loaders {
+    this.loadersValue ??= createLoaders(this.session);
+    return this.loadersValue;
+  }
+
+  /** After a write, cached loads may be stale: later fields of the response load afresh. */
+  wrote(): void {
+    this.loadersValue = undefined;
+  }
+
+  /** Ends the request's transaction; a no-op when the request never touched the database. */
+  async finish(commit: boolean): Promise<void> {
+    await this.sessionValue?.finish(commit);
+  }
+}

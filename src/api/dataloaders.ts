@@ -1,0 +1,98 @@
+import DataLoader from 'dataloader';
+import type { TenantSession } from '../db/tenant-session';
+import { Character } from '../db/entities/character.entity';
+import { Frame } from '../db/entities/frame.entity';
+import { Image } from '../db/entities/image.entity';
+import { Render } from '../db/entities/render.entity';
+import { Story } from '../db/entities/story.entity';
+import { ApiKey } from '../db/entities/api-key.entity';
+import { Project } from '../db/entities/project.entity';
+import type { ObjectLiteral, EntityTarget } from 'typeorm';
+import { API_KEY_COLUMNS } from '../domain/api-keys/api-key.service';
+import { Page, decodePositionCursor, encodePositionCursor, pageSize, toPage } from '../domain/common/pagination';
+
+export interface FramePageKey {
+  storyId: string;
+  first?: number | null;
+  after?: string | null;
+}
+
+/**
+ * One set per request, so caching never crosses requests or projects. Every relation the schema
+ * exposes loads through one of these: one statement per relation per request, whatever the
+ * number of parents.
+ */
+export function createLoaders(session: TenantSession) {
+  const byId = <T extends ObjectLiteral & { id: string }>(target: EntityTarget<T>, table: string, columns = '*') =>
+    new DataLoader<string, T | undefined>(async (ids) => {
+      const rows = await session.rows(target, `SELECT ${columns} FROM ${table} WHERE id = ANY($1::uuid[])`, [ids]);
+      const map = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => map.get(id));
+    });
+
+  const character = byId(Character, 'characters');
+
+  /** Cast by story id, in cast order. Primes `character`, so frames' characters cost nothing more. */
+  const cast = new DataLoader<string, Character[]>(async (storyIds) => {
+    const rows = await session.query<Record<string, unknown> & { story_id: string }>(
+      `SELECT c.*, sc.story_id FROM story_characters sc JOIN characters c ON c.id = sc.character_id
+       WHERE sc.story_id = ANY($1::uuid[]) ORDER BY sc.story_id, sc.position`, [storyIds]);
+    const characters = session.map(Character, rows);
+    const grouped = new Map<string, Character[]>(storyIds.map((id) => [id, []]));
+    characters.forEach((c, i) => {
+      grouped.get(rows[i].story_id)!.push(c);
+      character.prime(c.id, c);
+    });
+    return storyIds.map((id) => grouped.get(id)!);
+  });
+
+  /** A page of frames per (story, first, after); keys with the same page shape share one statement. */
+  const framePage = new DataLoader<FramePageKey, Page<Frame>, string>(async (keys) => {
+    const groups = new Map<string, FramePageKey[]>();
+    for (const key of keys) {
+      const shape = `${key.first ?? ''}|${key.after ?? ''}`;
+      groups.set(shape, [...(groups.get(shape) ?? []), key]);
+    }
+    const pages = new Map<string, Page<Frame>>();
+    for (const group of groups.values()) {
+      const first = pageSize(group[0].first);
+      const after = group[0].after ? decodePositionCursor(group[0].after) : 0;
+      const rows = await session.rows(Frame,
+        `SELECT f.* FROM unnest($1::uuid[]) AS s(id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM frames WHERE story_id = s.id AND position > $2 ORDER BY position LIMIT $3
+         ) f`,
+        [group.map((k) => k.storyId), after, first + 1]);
+      for (const key of group) {
+        const page = toPage(rows.filter((f) => f.storyId === key.storyId), first, after > 0, (f) => encodePositionCursor(f.position));
+        pages.set(frameKey(key), page);
+      }
+    }
+    return keys.map((key) => pages.get(frameKey(key))!);
+  }, { cacheKeyFn: frameKey });
+
+  const currentRender = new DataLoader<string, Render | undefined>(async (frameIds) => {
+    const rows = await session.rows(Render, `SELECT * FROM renders WHERE frame_id = ANY($1::uuid[]) AND is_current`, [frameIds]);
+    const map = new Map(rows.map((r) => [r.frameId, r]));
+    return frameIds.map((id) => map.get(id));
+  });
+
+  return {
+    project: byId(Project, 'projects'),
+    apiKey: byId(ApiKey, 'api_keys', API_KEY_COLUMNS),
+    character,
+    story: byId(Story, 'stories'),
+    frame: byId(Frame, 'frames'),
+    render: byId(Render, 'renders'),
+    image: byId(Image, 'images'),
+    cast,
+    framePage,
+    currentRender,
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+function frameKey(key: FramePageKey): string {
+  return `${key.storyId}|${key.first ?? ''}|${key.after ?? ''}`;
+}

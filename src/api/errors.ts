@@ -1,0 +1,43 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { AppError, ErrorCode } from '../domain/common/errors';
+import type { Logger } from '../util/logger';
+
+/** Codes Apollo or GraphQL themselves produce for bad requests; passed through unchanged. */
+const PROTOCOL_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+  ...Object.values(ErrorCode),
+]);
+
+/** A GraphQLError carrying one of our codes, for failures raised outside resolvers (auth, limits). */
+export function graphQLError(code: ErrorCode, message: string, httpStatus?: number, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code, ...extra, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}
+
+/**
+ * The one place errors become responses: an AppError becomes `extensions.code` and `field`;
+ * protocol errors pass through; anything else is logged and answered without details.
+ */
+export function createErrorFormatter(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
+      const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    log.error('unexpected error', { error: original, path: formatted.path });
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

@@ -1,0 +1,12 @@
+import { characterResolvers } from './character.resolver';
+import { frameResolvers } from './frame.resolver';
+import { nodeResolvers } from './node.resolver';
+import { projectResolvers } from './project.resolver';
+import { DateTime, JSONScalar } from './scalars';
+import { storyResolvers } from './story.resolver';
+
+/** Merged by makeExecutableSchema. */
+export const resolvers = [
+  { DateTime, JSON: JSONScalar },
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers,
+];

@@ -1,0 +1,35 @@
+import { ApiKey } from '../../db/entities/api-key.entity';
+import { Character } from '../../db/entities/character.entity';
+import { Frame } from '../../db/entities/frame.entity';
+import { Image } from '../../db/entities/image.entity';
+import { Project } from '../../db/entities/project.entity';
+import { Render } from '../../db/entities/render.entity';
+import { Story } from '../../db/entities/story.entity';
+import { notFound } from '../../domain/common/errors';
+import type { RequestContext } from '../context';
+import { NodeType, parseGlobalId } from '../global-id';
+
+const TYPES: [NodeType, new () => object][] = [
+  ['Project', Project], ['ApiKey', ApiKey], ['Character', Character], ['Story', Story],
+  ['Frame', Frame], ['Render', Render], ['Image', Image],
+];
+
+export const nodeResolvers = {
+  Query: {
+    /** Anything of another project, or an API key seen by a non-admin, is NOT_FOUND. */
+    node: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      ctx.actor;
+      const { type, id } = parseGlobalId(args.id, 'id');
+      const loaders = ctx.loaders;
+      const found = await {
+        Project: loaders.project, ApiKey: loaders.apiKey, Character: loaders.character, Story: loaders.story,
+        Frame: loaders.frame, Render: loaders.render, Image: loaders.image,
+      }[type].load(id);
+      if (!found || (type === 'ApiKey' && ctx.actor.role !== 'admin')) throw notFound('id', 'node');
+      return found;
+    },
+  },
+  Node: {
+    __resolveType: (obj: object) => TYPES.find(([, cls]) => obj instanceof cls)?.[0] ?? null,
+  },
+};

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { NextFunction, Request, Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { AppError, ErrorCode } from '../domain/common/errors';
+import type { Logger } from '../util/logger';
+import { bearerSecret } from './auth-header';
+import { RequestContext } from './context';
+import { createErrorFormatter, graphQLError } from './errors';
+import { armorProtection, queryCostPlugin } from './limits';
+import { requestLifecyclePlugin } from './plugins';
+import { RateLimiter } from './rate-limiter';
+import { buildSchema } from './schema';
+import { Services, createServices } from './services';
+
+export interface ApiServer {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  services: Services;
+  /** Resolves once listening; returns the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops taking requests, drains HTTP and WebSocket clients. The pool is the caller's. */
+  stop(): Promise<void>;
+}
+
+export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>;
+
+/**
+ * One http.Server hosts GraphQL over HTTP (/graphql), graphql-ws on the same path, and the
+ * health routes. Apollo runs with its landing page off (no CDN), CSRF prevention on, batching off.
+ */
+export async function createApiServer(config: ApiConfig, dataSource: DataSource, log: Logger): Promise<ApiServer> {
+  const schema = buildSchema();
+  const services = createServices(dataSource, config.platformKey);
+  const limiter = new RateLimiter(config.rateLimitPerMinute);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  let stopping = false;
+
+  async function contextFor(authorization: string | undefined): Promise<RequestContext> {
+    const requestId = randomUUID();
+    const secret = bearerSecret(authorization);
+    let principal = null;
+    if (secret !== undefined) {
+      try {
+        principal = await services.auth.authenticate(secret);
+      } catch (error) {
+        if (error instanceof AppError) throw graphQLError(error.code, error.message, 401);
+        throw error;
+      }
+      const bucket = principal.kind === 'key' ? principal.keyId : 'platform';
+      if (!limiter.take(bucket)) throw graphQLError(ErrorCode.RATE_LIMITED, 'too many requests for this key; slow down', 429);
+    }
+    return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource);
+  }
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsContexts = new WeakMap<object, Map<string, RequestContext>>();
+  const wsCleanup = useServer({
+    schema,
+    onConnect: async (ctx) => {
+      const auth = ctx.connectionParams?.authorization;
+      try {
+        (ctx.extra as Record<string, unknown>).authorization = typeof auth === 'string' ? auth : undefined;
+        await contextFor(typeof auth === 'string' ? auth : undefined);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    context: async (ctx, id) => {
+      const requestContext = await contextFor((ctx.extra as { authorization?: string }).authorization);
+      const open = wsContexts.get(ctx) ?? new Map<string, RequestContext>();
+      open.set(id, requestContext);
+      wsContexts.set(ctx, open);
+      return requestContext;
+    },
+    onComplete: async (ctx, id) => {
+      await wsContexts.get(ctx)?.get(id)?.finish(true);
+      wsContexts.get(ctx)?.delete(id);
+    },
+    onError: async (ctx, id) => {
+      await wsContexts.get(ctx)?.get(id)?.finish(false);
+      wsContexts.get(ctx)?.delete(id);
+    },
+    onClose: async (ctx) => {
+      for (const requestContext of wsContexts.get(ctx)?.values() ?? []) await requestContext.finish(false);
+    },
+  }, wsServer);
+
+  const armor = armorProtection();
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    ...armor,
+    plugins: [
+      ...armor.plugins,
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      queryCostPlugin(schema, config.maxQueryCost),
+      requestLifecyclePlugin(),
+    ],
+    formatError: createErrorFormatter(log),
+    includeStacktraceInErrorResponses: false,
+    // Shutdown is ours (drain, then close the pool, then stop embedded PostgreSQL).
+    stopOnTerminationSignals: false,
+    introspection: process.env.NODE_ENV !== 'production',
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (stopping) {
+      res.status(503).json({ status: 'stopping' });
+      return;
+    }
+    try {
+      await dataSource.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization) }),
+  );
+  // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
+  app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (!error?.status || error.status >= 500) return next(error);
+    const message = error.type === 'entity.too.large' ? `request body is larger than ${config.maxBodyBytes} bytes` : 'malformed request body';
+    res.status(error.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+  });
+
+  return {
+    httpServer,
+    schema,
+    services,
+    listen: (port, host) => new Promise((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        const address = httpServer.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    }),
+    stop: async () => {
+      stopping = true;
+      await apollo.stop();
+    },
+  };
+}

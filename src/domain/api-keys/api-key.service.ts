@@ -1,0 +1,50 @@
+import type { TenantSession } from '../../db/tenant-session';
+import { ApiKey, ROLES, Role } from '../../db/entities/api-key.entity';
+import type { Actor } from '../common/actor';
+import { notFound } from '../common/errors';
+import { PageArgs, Page, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { LIMITS, oneOf, requiredText } from '../common/validation';
+import { generateSecret, hashSecret, secretPrefix } from './key-secret';
+
+export interface CreatedKey {
+  apiKey: ApiKey;
+  /** Shown once; only its hash is stored. */
+  secret: string;
+}
+
+/** Every column but the hash, which never leaves the database once written. */
+export const API_KEY_COLUMNS = 'id, project_id, name, role, prefix, created_by_key_id, created_at, last_used_at, revoked_at';
+
+export class ApiKeyService {
+  async create(session: TenantSession, createdBy: Actor | null, input: { name: string; role: string }): Promise<CreatedKey> {
+    const name = requiredText('name', input.name, LIMITS.nameLength);
+    const role = oneOf<Role>('role', input.role, ROLES);
+    const secret = generateSecret('project');
+    const apiKey = await session.atomically(() => session.one(ApiKey,
+      `INSERT INTO api_keys (project_id, name, role, prefix, key_hash, created_by_key_id)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${API_KEY_COLUMNS}`,
+      [session.projectId, name, role, secretPrefix(secret), hashSecret(secret), createdBy?.keyId ?? null]));
+    return { apiKey: apiKey!, secret };
+  }
+
+  /** Idempotent: revoking a revoked key returns it unchanged. */
+  async revoke(session: TenantSession, id: string): Promise<ApiKey> {
+    return session.atomically(async () => {
+      const apiKey = await session.one(ApiKey,
+        `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${API_KEY_COLUMNS}`, [id]);
+      if (!apiKey) throw notFound('id', 'API key');
+      return apiKey;
+    });
+  }
+
+  async list(session: TenantSession, args: PageArgs): Promise<Page<ApiKey>> {
+    const first = pageSize(args.first);
+    const after = args.after ? decodeTimeCursor(args.after) : null;
+    const rows = await session.rows(ApiKey,
+      `SELECT ${API_KEY_COLUMNS} FROM api_keys
+       WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+       ORDER BY created_at, id LIMIT $4`,
+      [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1]);
+    return toPage(rows, first, after !== null, (k) => encodeTimeCursor(k.createdAt, k.id));
+  }
+}

@@ -1,0 +1,127 @@
+import { randomInt } from 'node:crypto';
+import type { TenantSession } from '../../db/tenant-session';
+import { Character } from '../../db/entities/character.entity';
+import { conflict, isUniqueViolation, notFound } from '../common/errors';
+import { Page, PageArgs, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { LIMITS, MAX_SEED, intInRange, numberInRange, optionalText, requiredText, seed } from '../common/validation';
+
+export interface ConsistencyInput {
+  identityFrames?: number | null;
+  samplingRate?: number | null;
+}
+
+export interface CharacterInput {
+  name?: string | null;
+  description?: string | null;
+  negativePrompt?: string | null;
+  style?: string | null;
+  model?: string | null;
+  seed?: number | null;
+  consistency?: ConsistencyInput | null;
+}
+
+export const DEFAULT_MODEL = 'story-world';
+export const CHARACTER_DEFAULTS = { identityFrames: 2, samplingRate: 0.5 } as const;
+
+/** Fields that define the character's identity: changing any of them makes a new anchor version. */
+const ANCHOR_FIELDS = ['description', 'negativePrompt', 'style', 'model', 'seed', 'identityFrames', 'samplingRate'] as const;
+
+type CharacterFields = Pick<Character, 'name' | (typeof ANCHOR_FIELDS)[number]>;
+
+const NAME_KEY = 'characters_project_name_key';
+
+export class CharacterService {
+  async create(session: TenantSession, input: CharacterInput): Promise<Character> {
+    const fields = validate({
+      name: input.name ?? '',
+      description: input.description ?? '',
+      negativePrompt: input.negativePrompt ?? '',
+      style: input.style ?? '',
+      model: input.model ?? DEFAULT_MODEL,
+      seed: input.seed ?? randomInt(0, MAX_SEED),
+      identityFrames: input.consistency?.identityFrames ?? CHARACTER_DEFAULTS.identityFrames,
+      samplingRate: input.consistency?.samplingRate ?? CHARACTER_DEFAULTS.samplingRate,
+    });
+    return session.atomically(() => withNameConflict(fields.name, () => session.one(Character,
+      `INSERT INTO characters (project_id, name, description, negative_prompt, style, model, seed, identity_frames, sampling_rate, anchor_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) RETURNING *`,
+      [session.projectId, fields.name, fields.description, fields.negativePrompt, fields.style, fields.model,
+        fields.seed, fields.identityFrames, fields.samplingRate]))) as Promise<Character>;
+  }
+
+  async update(session: TenantSession, id: string, input: CharacterInput): Promise<Character> {
+    return session.atomically(async () => {
+      const current = await session.one(Character, `SELECT * FROM characters WHERE id = $1 FOR UPDATE`, [id]);
+      if (!current) throw notFound('id', 'character');
+      const next = validate({
+        name: input.name ?? current.name,
+        description: input.description ?? current.description,
+        negativePrompt: input.negativePrompt ?? current.negativePrompt,
+        style: input.style ?? current.style,
+        model: input.model ?? current.model,
+        seed: input.seed ?? current.seed,
+        identityFrames: input.consistency?.identityFrames ?? current.identityFrames,
+        samplingRate: input.consistency?.samplingRate ?? current.samplingRate,
+      });
+      const anchorChanged = ANCHOR_FIELDS.some((field) => next[field] !== current[field]);
+      return withNameConflict(next.name, () => session.one(Character,
+        `UPDATE characters SET name = $2, description = $3, negative_prompt = $4, style = $5, model = $6, seed = $7,
+           identity_frames = $8, sampling_rate = $9, anchor_version = anchor_version + $10, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, next.name, next.description, next.negativePrompt, next.style, next.model, next.seed,
+          next.identityFrames, next.samplingRate, anchorChanged ? 1 : 0])) as Promise<Character>;
+    });
+  }
+
+  /** Refused while a story casts the character: its renders and frames depend on it. */
+  async delete(session: TenantSession, id: string): Promise<void> {
+    await session.atomically(async () => {
+      const found = await session.query(`SELECT 1 FROM characters WHERE id = $1 FOR UPDATE`, [id]);
+      if (found.length === 0) throw notFound('id', 'character');
+      const [{ count }] = await session.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM story_characters WHERE character_id = $1`, [id]);
+      if (count > 0) throw conflict('id', `the character is cast in ${count} ${count === 1 ? 'story' : 'stories'}; remove it from them first`);
+      await session.query(`DELETE FROM characters WHERE id = $1`, [id]);
+    });
+  }
+
+  async list(session: TenantSession, args: PageArgs & { search?: string | null }): Promise<Page<Character>> {
+    const first = pageSize(args.first);
+    const after = args.after ? decodeTimeCursor(args.after) : null;
+    const search = args.search ? optionalText('search', args.search, LIMITS.nameLength) : '';
+    const rows = await session.rows(Character,
+      `SELECT * FROM characters
+       WHERE project_id = $1
+         AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+         AND ($4 = '' OR name ILIKE '%' || $4 || '%' ESCAPE '\\' OR description ILIKE '%' || $4 || '%' ESCAPE '\\')
+       ORDER BY created_at, id LIMIT $5`,
+      [session.projectId, after?.createdAt ?? null, after?.id ?? null, escapeLike(search), first + 1]);
+    return toPage(rows, first, after !== null, (c) => encodeTimeCursor(c.createdAt, c.id));
+  }
+}
+
+function validate(f: CharacterFields): CharacterFields {
+  return {
+    name: requiredText('name', f.name, LIMITS.nameLength),
+    description: requiredText('description', f.description, LIMITS.descriptionLength),
+    negativePrompt: optionalText('negativePrompt', f.negativePrompt, LIMITS.negativePromptLength),
+    style: optionalText('style', f.style, LIMITS.styleLength),
+    model: requiredText('model', f.model, LIMITS.modelLength),
+    seed: seed('seed', f.seed),
+    identityFrames: intInRange('consistency.identityFrames', f.identityFrames, 1, 8),
+    samplingRate: numberInRange('consistency.samplingRate', f.samplingRate, 0, 1, true),
+  };
+}
+
+async function withNameConflict<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error, NAME_KEY)) throw conflict('name', `a character named "${name}" already exists`);
+    throw error;
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
+}

@@ -1,0 +1,84 @@
+import type { TenantSession } from '../../db/tenant-session';
+import { Story } from '../../db/entities/story.entity';
+import { conflict, notFound } from '../common/errors';
+import { Page, PageArgs, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { insertFrames } from '../frames/frame-writer';
+import { replaceCast, resolveCast } from './cast';
+import { parseScript } from './script-parser';
+import { StorySettingsInput, storySettings } from './story-settings';
+
+export interface CreateStoryInput extends StorySettingsInput {
+  characterIds?: readonly string[] | null;
+  script?: string | null;
+}
+
+export interface UpdateStoryInput extends StorySettingsInput {
+  characterIds?: readonly string[] | null;
+}
+
+export class StoryService {
+  async create(session: TenantSession, input: CreateStoryInput): Promise<Story> {
+    const settings = storySettings(input);
+    return session.atomically(async () => {
+      const cast = await resolveCast(session, input.characterIds ?? []);
+      const frames = parseScript(input.script ?? '', cast.map((c) => c.name));
+      const story = (await session.one(Story,
+        `INSERT INTO stories (project_id, title, style, width, height, steps, guidance, scheduler, seed, frame_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+        [session.projectId, settings.title, settings.style, settings.width, settings.height, settings.steps,
+          settings.guidance, settings.scheduler, settings.seed, frames.length]))!;
+      await replaceCast(session, story.id, cast);
+      await insertFrames(session, story.id, frames, cast, 1);
+      return story;
+    });
+  }
+
+  async update(session: TenantSession, id: string, input: UpdateStoryInput): Promise<Story> {
+    return session.atomically(async () => {
+      const current = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR UPDATE`, [id]);
+      if (!current) throw notFound('id', 'story');
+      const settings = storySettings(input, current);
+      if (input.characterIds) {
+        const cast = await resolveCast(session, input.characterIds);
+        await ensureFramesFitCast(session, id, cast.map((c) => c.id));
+        await replaceCast(session, id, cast);
+      }
+      return (await session.one(Story,
+        `UPDATE stories SET title = $2, style = $3, width = $4, height = $5, steps = $6, guidance = $7,
+           scheduler = $8, seed = $9, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, settings.title, settings.style, settings.width, settings.height, settings.steps, settings.guidance,
+          settings.scheduler, settings.seed]))!;
+    });
+  }
+
+  /** Frames and their renders go with the story; generation jobs keep their history (story_id cleared). */
+  async delete(session: TenantSession, id: string): Promise<void> {
+    await session.atomically(async () => {
+      const deleted = await session.query(`DELETE FROM stories WHERE id = $1 RETURNING id`, [id]);
+      if (deleted.length === 0) throw notFound('id', 'story');
+    });
+  }
+
+  async list(session: TenantSession, args: PageArgs): Promise<Page<Story>> {
+    const first = pageSize(args.first);
+    const after = args.after ? decodeTimeCursor(args.after) : null;
+    const rows = await session.rows(Story,
+      `SELECT * FROM stories
+       WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+       ORDER BY created_at, id LIMIT $4`,
+      [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1]);
+    return toPage(rows, first, after !== null, (s) => encodeTimeCursor(s.createdAt, s.id));
+  }
+}
+
+/** A frame that names a character cannot lose it from the cast silently. */
+async function ensureFramesFitCast(session: TenantSession, storyId: string, castIds: string[]): Promise<void> {
+  const [orphan] = await session.query<{ position: number }>(
+    `SELECT position FROM frames
+     WHERE story_id = $1 AND character_ids IS NOT NULL AND NOT (character_ids <@ $2::uuid[])
+     ORDER BY position LIMIT 1`, [storyId, castIds]);
+  if (orphan) {
+    throw conflict('characterIds', `frame ${orphan.position} shows a character that would leave the cast; change that frame first`);
+  }
+}
