@@ -17,5 +17,7 @@ module.exports = {
       },
     ],
   },
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   testTimeout: 60000,
 };

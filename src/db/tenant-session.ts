@@ -25,7 +25,8 @@ export class TenantSession {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
-    return this.serial(() => runner.query(sql, params) as Promise<T[]>);
+    // Structured: TypeORM otherwise returns [rows, count] for UPDATE/DELETE ... RETURNING.
+    return this.serial(async () => ((await runner.query(sql, params, true)).records ?? []) as T[]);
   }
 
   /** Runs SQL and maps the rows onto `target` entities. */

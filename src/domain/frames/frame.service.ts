@@ -3,7 +3,7 @@ import { Frame } from '../../db/entities/frame.entity';
 import { Story } from '../../db/entities/story.entity';
 import { badInput, notFound } from '../common/errors';
 import { LIMITS, intInRange, optionalText, requiredText, seed } from '../common/validation';
-import { loadCast } from '../stories/cast';
+import { loadCast, resolveCast } from '../stories/cast';
 import { parseScript } from '../stories/script-parser';
 import { insertFrames } from './frame-writer';
 
@@ -114,8 +114,9 @@ async function setFrameCount(session: TenantSession, storyId: string, count: num
 
 async function castSubset(session: TenantSession, storyId: string, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) throw badInput('characterIds', 'list at least one character, or set noCharacter');
-  const castIds = new Set((await loadCast(session, storyId)).map((c) => c.id));
   const unique = [...new Set(ids)];
+  await resolveCast(session, unique); // NOT_FOUND for ids outside the project, like everywhere else
+  const castIds = new Set((await loadCast(session, storyId)).map((c) => c.id));
   if (unique.some((id) => !castIds.has(id))) throw badInput('characterIds', "characterIds must be members of the story's cast");
   return unique;
 }
