@@ -15,6 +15,7 @@ CSA, as StoryDiffusion runs it (see shared/docs/consistent-self-attention.md):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,11 @@ def ddim_timesteps(steps: int) -> list[int]:
     return [int(round(T - i * T / steps)) - 1 for i in range(steps)]
 
 
+def tokens_at(rate: float, n: int) -> int:
+    """How many of a frame's n tokens a rate samples (half rounds up, as in the engine)."""
+    return int(math.floor(rate * n + 0.5))
+
+
 def apply_probability(step: int) -> float:
     return 0.0 if step == 0 else (0.7 if step < 20 else 0.9)
 
@@ -62,7 +68,7 @@ class CSAPlan:
         plan = CSAPlan()
         counts = sorted(set(layer_tokens.values()))
         for s in range(steps):
-            plan.indices.append({n: [rng.sample_indices(n, int(round(rates[n] * n)))
+            plan.indices.append({n: [rng.sample_indices(n, tokens_at(rates[n], n))
                                      for _ in range(n_identity)] for n in counts})
             p = apply_probability(s)
             plan.apply.append({name: rng.next_float() < p for name in layers})
