@@ -1,0 +1,111 @@
+import { TestApi, startTestApi } from '../support/api-harness';
+import { contentSnapshot, createCharacter, createStory, decodeId, insertCurrentRender } from '../support/fixtures';
+
+interface Case {
+  field: string;
+  query: string;
+  variables: () => Record<string, unknown>;
+}
+
+/**
+ * Project B's admin key against project A's ids, for every query and mutation that takes an id:
+ * each answers NOT_FOUND, returns none of A's data, and changes nothing of A.
+ */
+describe('tenant isolation matrix', () => {
+  let api: TestApi;
+  let keyA: string;
+  let keyB: string;
+  let projectA: string;
+  const a: Record<string, string> = {};
+  const b: Record<string, string> = {};
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    ({ secret: keyA, projectId: projectA } = await api.createProject('Project A'));
+    ({ secret: keyB } = await api.createProject('Project B'));
+    a.project = projectA;
+    projectA = decodeId(projectA);
+    a.character = (await createCharacter(api, keyA, 'Alpha-only-name')).id;
+    a.spare = (await createCharacter(api, keyA, 'Alpha spare')).id;
+    const story = await createStory(api, keyA, { title: 'Alpha story', characterIds: [a.character], script: 'alpha one\nalpha two\nalpha three' });
+    a.story = story.id;
+    a.frame = story.frames.edges[0].node.id;
+    const render = await insertCurrentRender(api.db.owner, a.frame);
+    a.render = Buffer.from(`Render:${render.renderId}`).toString('base64');
+    a.image = Buffer.from(`Image:${render.imageId}`).toString('base64');
+    const key = await api.gql(`mutation { createApiKey(input: { name: "alpha extra", role: VIEWER }) { apiKey { id } } }`, {}, keyA);
+    a.apiKey = key.data.createApiKey.apiKey.id;
+    const storyB = await createStory(api, keyB, { title: 'Beta story', script: 'beta one' });
+    b.story = storyB.id;
+    b.frame = storyB.frames.edges[0].node.id;
+  });
+  afterAll(() => api.close());
+
+  const node = (type: string): Case => ({ field: 'node', query: `query($id: ID!) { node(id: $id) { id } }`, variables: () => ({ id: a[type] }) });
+  const cases: [string, Case][] = [
+    ['node(Project)', node('project')],
+    ['node(ApiKey)', node('apiKey')],
+    ['node(Character)', node('character')],
+    ['node(Story)', node('story')],
+    ['node(Frame)', node('frame')],
+    ['node(Render)', node('render')],
+    ['node(Image)', node('image')],
+    ['revokeApiKey', { field: 'revokeApiKey', query: `mutation($id: ID!) { revokeApiKey(id: $id) { id name } }`, variables: () => ({ id: a.apiKey }) }],
+    ['updateCharacter', { field: 'updateCharacter', query: `mutation($id: ID!) { updateCharacter(id: $id, input: { description: "stolen" }) { id name } }`, variables: () => ({ id: a.character }) }],
+    ['deleteCharacter', { field: 'deleteCharacter', query: `mutation($id: ID!) { deleteCharacter(id: $id) { deletedId } }`, variables: () => ({ id: a.spare }) }],
+    ['createStory with A cast', { field: 'createStory', query: `mutation($c: ID!) { createStory(input: { title: "x", characterIds: [$c] }) { id } }`, variables: () => ({ c: a.character }) }],
+    ['updateStory', { field: 'updateStory', query: `mutation($id: ID!) { updateStory(id: $id, input: { title: "stolen" }) { id title } }`, variables: () => ({ id: a.story }) }],
+    ['updateStory with A cast', { field: 'updateStory', query: `mutation($id: ID!, $c: ID!) { updateStory(id: $id, input: { characterIds: [$c] }) { id } }`, variables: () => ({ id: b.story, c: a.character }) }],
+    ['deleteStory', { field: 'deleteStory', query: `mutation($id: ID!) { deleteStory(id: $id) { deletedId } }`, variables: () => ({ id: a.story }) }],
+    ['addFrames', { field: 'addFrames', query: `mutation($id: ID!) { addFrames(storyId: $id, script: "intruder") { frames { id } } }`, variables: () => ({ id: a.story }) }],
+    ['updateFrame', { field: 'updateFrame', query: `mutation($id: ID!) { updateFrame(id: $id, input: { prompt: "stolen" }) { id prompt } }`, variables: () => ({ id: a.frame }) }],
+    ['updateFrame with A cast', { field: 'updateFrame', query: `mutation($id: ID!, $c: ID!) { updateFrame(id: $id, input: { characterIds: [$c] }) { id } }`, variables: () => ({ id: b.frame, c: a.character }) }],
+    ['moveFrame', { field: 'moveFrame', query: `mutation($id: ID!) { moveFrame(id: $id, position: 1) { id } }`, variables: () => ({ id: a.frame }) }],
+    ['deleteFrame', { field: 'deleteFrame', query: `mutation($id: ID!) { deleteFrame(id: $id) { deletedId } }`, variables: () => ({ id: a.frame }) }],
+  ];
+
+  /** Fields that take no id of another project: checked below for leaks instead. */
+  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'createProject', 'createApiKey', 'createCharacter'];
+
+  it('covers every query and mutation of the schema', () => {
+    const fields = [
+      ...Object.keys(api.server.schema.getQueryType()!.getFields()),
+      ...Object.keys(api.server.schema.getMutationType()!.getFields()),
+    ];
+    const covered = new Set([...cases.map(([, c]) => c.field), ...WITHOUT_IDS]);
+    expect(fields.filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  it.each(cases)("%s with B's key on A's ids: NOT_FOUND, no data, nothing changed", async (_name, c) => {
+    const before = await contentSnapshot(api.db.owner, projectA);
+    const result = await api.gql(c.query, c.variables(), keyB);
+    expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(result.data?.[c.field] ?? null).toBeNull();
+    const text = JSON.stringify(result);
+    expect(text).not.toMatch(/Alpha|alpha/);
+    expect(await contentSnapshot(api.db.owner, projectA)).toEqual(before);
+  });
+
+  it("lists and the viewer show B nothing of A", async () => {
+    const r = await api.gql(`{
+      viewer { project { id name } }
+      characters(first: 100) { edges { node { id name } } }
+      found: characters(search: "Alpha-only") { edges { node { id } } }
+      stories(first: 10) { edges { node { id title frames(first: 20) { edges { node { id prompt } } } } } }
+      apiKeys(first: 100) { edges { node { id name } } }
+    }`, {}, keyB);
+    expect(r.errors).toBeUndefined();
+    const text = JSON.stringify(r.data);
+    expect(text).not.toMatch(/Alpha|alpha|Project A/);
+    for (const id of Object.values(a)) expect(text).not.toContain(id);
+    expect(r.data.found.edges).toEqual([]);
+    expect(r.data.stories.edges.map((e: any) => e.node.title)).toEqual(['Beta story']);
+  });
+
+  it("still serves A everything with A's key", async () => {
+    const r = await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { title frameCount frames { edges { node { currentRender { id } } } } } } }`, { id: a.story }, keyA);
+    expect(r.data.node).toMatchObject({ title: 'Alpha story', frameCount: 3 });
+    expect(r.data.node.frames.edges[0].node.currentRender.id).toBe(a.render);
+    expect(decodeId(a.story)).toMatch(/-/);
+  });
+});
