@@ -20,6 +20,9 @@ const TENANT_TABLES = [
  *   frames and cast, frame -> renders, set -> reference images); references to things with their
  *   own life are protected (a cast character, an image in use: NO ACTION, so the service answers
  *   CONFLICT) or cleared (a job's story/frame/character, a key's creator: SET NULL on that column).
+ *   The protecting keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): deleting a project
+ *   reaches an image both directly and through story -> frame -> render, and a check at the end
+ *   of the statement can run before the render's cascade has.
  * - Row-level security keyed on the transaction-local app.project_id, applied to APP_ROLE.
  */
 export class InitialSchema1764400000000 implements MigrationInterface {
@@ -95,7 +98,7 @@ export class InitialSchema1764400000000 implements MigrationInterface {
       CONSTRAINT reference_images_set_fkey FOREIGN KEY (set_id, project_id)
         REFERENCES reference_image_sets (id, project_id) ON DELETE CASCADE,
       CONSTRAINT reference_images_image_fkey FOREIGN KEY (image_id, project_id)
-        REFERENCES images (id, project_id),
+        REFERENCES images (id, project_id) DEFERRABLE INITIALLY DEFERRED,
       CONSTRAINT reference_images_set_position_key UNIQUE (set_id, position)
     )`);
     await q.query(`CREATE INDEX reference_images_image_idx ON reference_images (image_id)`);
@@ -151,7 +154,7 @@ export class InitialSchema1764400000000 implements MigrationInterface {
       CONSTRAINT story_characters_story_fkey FOREIGN KEY (story_id, project_id)
         REFERENCES stories (id, project_id) ON DELETE CASCADE,
       CONSTRAINT story_characters_character_fkey FOREIGN KEY (character_id, project_id)
-        REFERENCES characters (id, project_id),
+        REFERENCES characters (id, project_id) DEFERRABLE INITIALLY DEFERRED,
       CONSTRAINT story_characters_story_position_key UNIQUE (story_id, position) DEFERRABLE INITIALLY IMMEDIATE
     )`);
     await q.query(`CREATE INDEX story_characters_character_idx ON story_characters (character_id)`);
@@ -247,9 +250,12 @@ export class InitialSchema1764400000000 implements MigrationInterface {
         REFERENCES frames (id, project_id) ON DELETE CASCADE,
       CONSTRAINT renders_job_fkey FOREIGN KEY (job_id, project_id)
         REFERENCES generation_jobs (id, project_id) ON DELETE SET NULL (job_id),
-      CONSTRAINT renders_image_fkey FOREIGN KEY (image_id, project_id) REFERENCES images (id, project_id),
-      CONSTRAINT renders_webp_image_fkey FOREIGN KEY (webp_image_id, project_id) REFERENCES images (id, project_id),
-      CONSTRAINT renders_thumbnail_image_fkey FOREIGN KEY (thumbnail_image_id, project_id) REFERENCES images (id, project_id)
+      CONSTRAINT renders_image_fkey FOREIGN KEY (image_id, project_id)
+        REFERENCES images (id, project_id) DEFERRABLE INITIALLY DEFERRED,
+      CONSTRAINT renders_webp_image_fkey FOREIGN KEY (webp_image_id, project_id)
+        REFERENCES images (id, project_id) DEFERRABLE INITIALLY DEFERRED,
+      CONSTRAINT renders_thumbnail_image_fkey FOREIGN KEY (thumbnail_image_id, project_id)
+        REFERENCES images (id, project_id) DEFERRABLE INITIALLY DEFERRED
     )`);
     await q.query(`CREATE UNIQUE INDEX renders_one_current_per_frame ON renders (frame_id) WHERE is_current`);
     await q.query(`CREATE INDEX renders_frame_created_idx ON renders (frame_id, created_at, id)`);

@@ -61,3 +61,46 @@ describe('migrations', () => {
     expect(again).toHaveLength(1);
   });
 });
+
+describe('ON DELETE rules', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('delete a whole project, however its rows reference each other, and only that project', async () => {
+    const seed = async (name: string) => {
+      const { rows: [p] } = await db.owner.query(`INSERT INTO projects (name) VALUES ($1) RETURNING id`, [name]);
+      const { rows: [c] } = await db.owner.query(`INSERT INTO characters (project_id, name, description, seed) VALUES ($1, 'c', 'd', 1) RETURNING id`, [p.id]);
+      const { rows: [s] } = await db.owner.query(`INSERT INTO stories (project_id, title, width, height, steps, guidance, scheduler, seed)
+        VALUES ($1, 't', 64, 64, 10, 5, 'ddim', 1) RETURNING id`, [p.id]);
+      await db.owner.query(`INSERT INTO story_characters (story_id, character_id, project_id, position) VALUES ($1, $2, $3, 0)`, [s.id, c.id, p.id]);
+      const { rows: [f] } = await db.owner.query(`INSERT INTO frames (project_id, story_id, position, prompt) VALUES ($1, $2, 1, 'p') RETURNING id`, [p.id, s.id]);
+      const { rows: [i] } = await db.owner.query(`INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
+        VALUES ($1, repeat('a', 64), 'image/png', 1, 1, 1, 'k') RETURNING id`, [p.id]);
+      const { rows: [set] } = await db.owner.query(`INSERT INTO reference_image_sets (project_id, name) VALUES ($1, 'refs') RETURNING id`, [p.id]);
+      await db.owner.query(`INSERT INTO reference_images (project_id, set_id, image_id, position) VALUES ($1, $2, $3, 0)`, [p.id, set.id, i.id]);
+      const { rows: [j] } = await db.owner.query(`INSERT INTO generation_jobs (project_id, kind, story_id) VALUES ($1, 'story', $2) RETURNING id`, [p.id, s.id]);
+      await db.owner.query(`INSERT INTO renders (project_id, frame_id, job_id, image_id, thumbnail_image_id, prompt, seed, steps, guidance, scheduler, model, width, height, is_current)
+        VALUES ($1, $2, $3, $4, $4, 'p', 1, 10, 5, 'ddim', 'm', 1, 1, true)`, [p.id, f.id, j.id, i.id]);
+      return p.id as string;
+    };
+    const doomed = await seed('doomed');
+    const kept = await seed('kept');
+    await db.owner.query(`DELETE FROM projects WHERE id = $1`, [doomed]);
+    for (const table of ['characters', 'stories', 'story_characters', 'frames', 'images', 'reference_images', 'renders', 'generation_jobs']) {
+      const { rows } = await db.owner.query(`SELECT project_id, count(*)::int AS n FROM ${table} GROUP BY 1`);
+      expect({ table, rows }).toEqual({ table, rows: [{ project_id: kept, n: 1 }] });
+    }
+  });
+
+  it('refuse to delete an image a render still uses, and keep one current render per frame', async () => {
+    const { rows: [r] } = await db.owner.query(`SELECT image_id, frame_id, project_id FROM renders LIMIT 1`);
+    await expect(db.owner.query(`DELETE FROM images WHERE id = $1`, [r.image_id])).rejects.toThrow(/reference_images_image_fkey/);
+    await db.owner.query(`DELETE FROM reference_images`);
+    await expect(db.owner.query(`DELETE FROM images WHERE id = $1`, [r.image_id])).rejects.toThrow(/renders_image_fkey/);
+    await expect(db.owner.query(`INSERT INTO renders (project_id, frame_id, image_id, prompt, seed, steps, guidance, scheduler, model, width, height, is_current)
+      VALUES ($1, $2, $3, 'p', 2, 10, 5, 'ddim', 'm', 1, 1, true)`, [r.project_id, r.frame_id, r.image_id])).rejects.toThrow(/renders_one_current_per_frame/);
+  });
+});
