@@ -24,7 +24,7 @@ describe('DataLoader batching', () => {
 
   let stories = 0;
   async function storyWith(frames: number) {
-    const cast = [];
+    const cast: { id: string; name: string }[] = [];
     stories++;
     for (const name of ['Ann', 'Bo', 'Cy']) cast.push(await createCharacter(api, key, `${name}${stories}`));
     const lines = Array.from({ length: frames }, (_, i) =>

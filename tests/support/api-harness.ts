@@ -46,7 +46,7 @@ export async function startTestApi(overrides: Partial<ApiConfig> = {}): Promise<
   return {
     db, server, url, platformKey, logs, gql,
     createProject: async (name) => {
-      const r = await gql(`mutation($name: String!) { createProject(input: { name: $name }) { project { id } secret } }`,
+      const r = await gql<any>(`mutation($name: String!) { createProject(input: { name: $name }) { project { id } secret } }`,
         { name }, platformKey);
       if (r.errors) throw new Error(JSON.stringify(r.errors));
       return { secret: r.data.createProject.secret, projectId: r.data.createProject.project.id };
