@@ -10,8 +10,6 @@ export interface Config {
   dataDir: string;
   /** Hash-compared; may create projects. Unset: no platform operations over the API. */
   platformKey: string | undefined;
-  /** Non-superuser role every tenant transaction switches to, so row-level security applies. */
-  appRole: string;
   poolSize: number;
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -38,16 +36,12 @@ function logLevel(raw: string | undefined): LogLevel {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const appRole = env.STORYFORGE_APP_ROLE || 'storyforge_app';
-  // The role name is spliced into SQL by the migration; keep it a plain identifier.
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appRole)) throw new Error('STORYFORGE_APP_ROLE must be a lowercase SQL identifier');
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.HOST || '0.0.0.0',
     port: int(env, 'PORT', 4000),
     dataDir: resolve(projectRoot(), env.STORYFORGE_DATA_DIR || '.data'),
     platformKey: env.STORYFORGE_PLATFORM_KEY || undefined,
-    appRole,
     poolSize: int(env, 'STORYFORGE_DB_POOL_SIZE', 10),
     logLevel: logLevel(env.LOG_LEVEL),
     maxBodyBytes: int(env, 'STORYFORGE_MAX_BODY_BYTES', 1_000_000),

@@ -2,7 +2,8 @@ import type { TenantSession } from '../../db/tenant-session';
 import { ApiKey, ROLES, Role } from '../../db/entities/api-key.entity';
 import type { Actor } from '../common/actor';
 import { notFound } from '../common/errors';
-import { PageArgs, Page, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { pageByCreation } from '../common/creation-page';
+import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, oneOf, requiredText } from '../common/validation';
 import { generateSecret, hashSecret, secretPrefix } from './key-secret';
 
@@ -38,13 +39,7 @@ export class ApiKeyService {
   }
 
   async list(session: TenantSession, args: PageArgs): Promise<Page<ApiKey>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeTimeCursor(args.after) : null;
-    const rows = await session.rows(ApiKey,
-      `SELECT ${API_KEY_COLUMNS} FROM api_keys
-       WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
-       ORDER BY created_at, id LIMIT $4`,
-      [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1]);
-    return toPage(rows, first, after !== null, (k) => encodeTimeCursor(k.createdAt, k.id));
+    return pageByCreation(session, ApiKey, { table: 'api_keys', columns: API_KEY_COLUMNS }, args);
   }
+
 }

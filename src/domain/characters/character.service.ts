@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import type { TenantSession } from '../../db/tenant-session';
 import { Character } from '../../db/entities/character.entity';
 import { conflict, isUniqueViolation, notFound } from '../common/errors';
-import { Page, PageArgs, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { pageByCreation } from '../common/creation-page';
+import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, numberInRange, optionalText, requiredText, seed } from '../common/validation';
 
 export interface ConsistencyInput {
@@ -86,18 +87,13 @@ export class CharacterService {
   }
 
   async list(session: TenantSession, args: PageArgs & { search?: string | null }): Promise<Page<Character>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeTimeCursor(args.after) : null;
     const search = args.search ? optionalText('search', args.search, LIMITS.nameLength) : '';
-    const rows = await session.rows(Character,
-      `SELECT * FROM characters
-       WHERE project_id = $1
-         AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
-         AND ($4 = '' OR name ILIKE '%' || $4 || '%' ESCAPE '\\' OR description ILIKE '%' || $4 || '%' ESCAPE '\\')
-       ORDER BY created_at, id LIMIT $5`,
-      [session.projectId, after?.createdAt ?? null, after?.id ?? null, escapeLike(search), first + 1]);
-    return toPage(rows, first, after !== null, (c) => encodeTimeCursor(c.createdAt, c.id));
+    const filter = search
+      ? { filter: `name ILIKE '%' || $5 || '%' ESCAPE '\\' OR description ILIKE '%' || $5 || '%' ESCAPE '\\'`, params: [escapeLike(search)] }
+      : {};
+    return pageByCreation(session, Character, { table: 'characters', ...filter }, args);
   }
+
 }
 
 function validate(f: CharacterFields): CharacterFields {

@@ -1,7 +1,8 @@
 import type { TenantSession } from '../../db/tenant-session';
 import { Story } from '../../db/entities/story.entity';
 import { conflict, notFound } from '../common/errors';
-import { Page, PageArgs, decodeTimeCursor, encodeTimeCursor, pageSize, toPage } from '../common/pagination';
+import { pageByCreation } from '../common/creation-page';
+import type { Page, PageArgs } from '../common/pagination';
 import { insertFrames } from '../frames/frame-writer';
 import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
@@ -61,15 +62,9 @@ export class StoryService {
   }
 
   async list(session: TenantSession, args: PageArgs): Promise<Page<Story>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeTimeCursor(args.after) : null;
-    const rows = await session.rows(Story,
-      `SELECT * FROM stories
-       WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
-       ORDER BY created_at, id LIMIT $4`,
-      [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1]);
-    return toPage(rows, first, after !== null, (s) => encodeTimeCursor(s.createdAt, s.id));
+    return pageByCreation(session, Story, { table: 'stories' }, args);
   }
+
 }
 
 /** A frame that names a character cannot lose it from the cast silently. */
