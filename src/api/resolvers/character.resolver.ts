@@ -7,7 +7,7 @@ import { toConnection } from './connection';
 export const characterResolvers = {
   Query: {
     characters: async (_: unknown, args: { first?: number; after?: string; search?: string }, ctx: RequestContext) => {
-      ctx.actor;
+      ctx.require('viewer');
       return toConnection(await ctx.services.characters.list(ctx.session, args));
     },
   },

@@ -18,7 +18,7 @@ export const nodeResolvers = {
   Query: {
     /** Anything of another project, or an API key seen by a non-admin, is NOT_FOUND. */
     node: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
-      ctx.actor;
+      ctx.require('viewer');
       const { type, id } = parseGlobalId(args.id, 'id');
       const loaders = ctx.loaders;
       const found = await {

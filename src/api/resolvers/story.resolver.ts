@@ -15,7 +15,7 @@ export const storyResolvers = {
 
   Query: {
     stories: async (_: unknown, args: { first?: number; after?: string }, ctx: RequestContext) => {
-      ctx.actor;
+      ctx.require('viewer');
       return toConnection(await ctx.services.stories.list(ctx.session, args));
     },
   },
