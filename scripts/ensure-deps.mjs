@@ -14,7 +14,8 @@ const current = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
 
 if (current !== hash) {
   console.error('[ensure-deps] installing dependencies (npm ci)...');
-  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+  // --include=dev: the build and the tests need TypeScript and jest even when NODE_ENV=production.
+  execSync('npm ci --include=dev --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
   // Written by us after a successful install, so a half-finished install is retried next time.
   const { writeFileSync } = await import('node:fs');
   writeFileSync(stamp, hash + '\n');
