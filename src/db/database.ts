@@ -37,9 +37,21 @@ export async function openDatabase(config: Config, log: Logger, options: { migra
   };
 }
 
+/** Any fixed number: the advisory lock that lets one process at a time migrate. */
+const MIGRATION_LOCK = 7_316_842_011;
+
+/** Several API processes may start at once; the advisory lock makes the others wait, then find nothing to do. */
 export async function migrate(dataSource: DataSource, log: Logger): Promise<string[]> {
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  const names = applied.map((m) => m.name);
-  log.info('migrations', { applied: names });
-  return names;
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const names = applied.map((m) => m.name);
+    log.info('migrations', { applied: names });
+    return names;
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.release();
+  }
 }

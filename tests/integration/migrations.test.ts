@@ -104,3 +104,26 @@ describe('ON DELETE rules', () => {
       VALUES ($1, $2, $3, 'p', 2, 10, 5, 'ddim', 'm', 1, 1, true)`, [r.project_id, r.frame_id, r.image_id])).rejects.toThrow(/renders_one_current_per_frame/);
   });
 });
+
+describe('migrate() from several processes at once', () => {
+  it('applies the migrations once; the others wait and find nothing to do', async () => {
+    const { migrate } = await import('../../src/db/database');
+    const { Logger } = await import('../../src/util/logger');
+    const first = await createTestDatabase({ migrate: false });
+    const { createDataSource } = await import('../../src/db/data-source');
+    const { StatementStats } = await import('../../src/db/statement-stats');
+    const others = await Promise.all([1, 2].map(async () => {
+      const ds = createDataSource({ url: first.url, stats: new StatementStats(), poolSize: 2 });
+      await ds.initialize();
+      return ds;
+    }));
+    try {
+      const log = new Logger('error', {}, () => undefined);
+      const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 1]);
+    } finally {
+      await Promise.all(others.map((ds) => ds.destroy()));
+      await first.drop();
+    }
+  });
+});
