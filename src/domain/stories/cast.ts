@@ -18,7 +18,9 @@ export async function resolveCast(session: TenantSession, ids: readonly string[]
   if (new Set(ids).size !== ids.length) throw badInput(field, `${field} lists a character twice`);
   if (ids.length > LIMITS.castSize) throw badInput(field, `a story casts at most ${LIMITS.castSize} characters`);
   if (ids.length === 0) return [];
-  const rows = await session.query<CastMember>(`SELECT id, name FROM characters WHERE id = ANY($1::uuid[])`, [ids]);
+  // FOR SHARE: a concurrent deleteCharacter (FOR UPDATE) either finishes first, and the character
+  // is then NOT_FOUND here, or waits until this cast is committed, and then answers CONFLICT.
+  const rows = await session.query<CastMember>(`SELECT id, name FROM characters WHERE id = ANY($1::uuid[]) FOR SHARE`, [ids]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => {
     const member = byId.get(id);
