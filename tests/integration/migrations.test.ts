@@ -1,3 +1,7 @@
+import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/db/database';
+import { StatementStats } from '../../src/db/statement-stats';
+import { Logger } from '../../src/util/logger';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
@@ -107,11 +111,7 @@ describe('ON DELETE rules', () => {
 
 describe('migrate() from several processes at once', () => {
   it('applies the migrations once; the others wait and find nothing to do', async () => {
-    const { migrate } = await import('../../src/db/database');
-    const { Logger } = await import('../../src/util/logger');
     const first = await createTestDatabase({ migrate: false });
-    const { createDataSource } = await import('../../src/db/data-source');
-    const { StatementStats } = await import('../../src/db/statement-stats');
     const others = await Promise.all([1, 2].map(async () => {
       const ds = createDataSource({ url: first.url, stats: new StatementStats(), poolSize: 2 });
       await ds.initialize();
