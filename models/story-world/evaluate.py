@@ -55,9 +55,11 @@ def generate(text, unet, frames, mode: str, rate: float, id_frames: int, steps: 
     plan = S.CSAPlan.make(csa_seed, steps, layers, tokens, rates, id_frames)
     writer = S.StoryCSA("write", plan)
     first = S.sample(text, unet, prompts[:id_frames], seeds[:id_frames], steps, guidance, writer, layers)
+    # Read frames draw their apply coins from csa_seed + 1, as the engine does: a frame then
+    # renders the same alone or in any batch.
+    read_plan = S.CSAPlan.make(csa_seed + 1, steps, layers, tokens, rates, 0)
     rest = []
     for i in range(id_frames, len(frames)):
-        read_plan = S.CSAPlan.make(csa_seed + 1 + i, steps, layers, tokens, rates, 0)
         rest.append(S.sample(text, unet, prompts[i:i + 1], seeds[i:i + 1], steps, guidance,
                              S.StoryCSA("read", read_plan, writer.bank), layers))
     return torch.cat([first] + rest)

@@ -144,7 +144,9 @@ def sample(text, unet, prompts: list[str], seeds: list[int], steps: int = 25,
             eps_u, eps_c = unet(inp, tt, ctx).chunk(2)
             eps = eps_u + guidance * (eps_c - eps_u)
             a_t = acp[t].item()
-            a_prev = acp[ts[s + 1]].item() if s + 1 < len(ts) else 1.0
+            # diffusers' DDIM: the previous timestep is t - T // steps (alpha 1 below 0).
+            prev = t - schedule.TRAIN_TIMESTEPS // steps
+            a_prev = acp[prev].item() if prev >= 0 else 1.0
             x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
             x = (a_prev ** 0.5 * x0 + (1 - a_prev) ** 0.5 * eps).float()
     finally:

@@ -1,0 +1,100 @@
+/**
+ * The denoising loop: seeded noise, classifier-free guidance, the scheduler, and whatever
+ * CSA phase the caller hands in. One readable loop; the phase strategy decides what the
+ * CSA inputs carry, the loop never asks which phase it runs.
+ */
+import { Rng } from '../random';
+import type { ModelSession } from '../runtime';
+import type { Scheduler } from '../schedulers';
+import type { CsaPhase } from '../story/csa-phases';
+import { Float32Tensor, Tensor, float32, int64 } from '../tensor';
+
+export interface SampleShape {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export interface DenoiseRequest {
+  /** Text embeddings [2F, L, C]: the F unconditional rows, then the F conditional ones. */
+  context: Float32Tensor;
+  /** One seed per frame: its initial noise and, for ancestral schedulers, its step noise. */
+  seeds: readonly number[];
+  shape: SampleShape;
+  /** A fresh scheduler with its timesteps set. */
+  scheduler: Scheduler;
+  guidance: number;
+  csa: CsaPhase;
+  onStep?: (done: number, total: number) => void;
+}
+
+/** The seeded starting noise of one frame (before the scheduler's init sigma). */
+export function initialNoise(rng: Rng, shape: SampleShape): Float32Array {
+  return rng.normal(shape.channels * shape.height * shape.width);
+}
+
+function stack(rows: readonly Float32Array[], dims: number[]): Float32Tensor {
+  const t = float32([rows.length, ...dims]);
+  rows.forEach((r, i) => t.data.set(r, i * r.length));
+  return t;
+}
+
+function doubled(x: Float32Tensor): Float32Tensor {
+  const t = float32([x.dims[0]! * 2, ...x.dims.slice(1)]);
+  t.data.set(x.data, 0);
+  t.data.set(x.data, x.data.length);
+  return t;
+}
+
+function timestepFeed(unet: ModelSession, t: number, batch: number): Tensor {
+  // SD exports often take int64 timesteps; ours takes float32 (Euler's are fractional).
+  const type = unet.input('timestep')?.type ?? 'float32';
+  if (type === 'int64') return int64([batch], new Array(batch).fill(BigInt(Math.round(t))));
+  return float32([batch], new Array(batch).fill(t));
+}
+
+function noiseOutput(unet: ModelSession): string {
+  if (unet.output('out_sample')) return 'out_sample';
+  const first = unet.outputs.find((o) => !o.name.endsWith('.csa_tokens'));
+  if (!first) throw new Error(`${unet.label}: no noise prediction output`);
+  return first.name;
+}
+
+export async function denoise(unet: ModelSession, r: DenoiseRequest): Promise<Float32Tensor> {
+  const F = r.seeds.length;
+  if (r.context.dims[0] !== 2 * F) {
+    throw new RangeError(`context has ${r.context.dims[0]} rows for ${F} frames; expected ${2 * F} (uncond + cond)`);
+  }
+  const { channels, height, width } = r.shape;
+  const rngs = r.seeds.map((s) => new Rng(s));
+  let x = stack(rngs.map((g) => initialNoise(g, r.shape)), [channels, height, width]);
+  const sigma = r.scheduler.initNoiseSigma;
+  if (sigma !== 1) for (let i = 0; i < x.data.length; i++) x.data[i]! *= sigma;
+
+  const out = noiseOutput(unet);
+  const steps = r.scheduler.timesteps;
+  const per = channels * height * width;
+  for (let s = 0; s < steps.length; s++) {
+    const input = doubled(r.scheduler.scaleModelInput(x, s));
+    const result = await unet.run(
+      {
+        sample: input,
+        timestep: timestepFeed(unet, steps[s]!, 2 * F),
+        encoder_hidden_states: r.context,
+        ...r.csa.feeds(s, 2 * F),
+      },
+      { outputs: [out, ...r.csa.outputs(s)] },
+    );
+    r.csa.collect(s, result);
+    const pred = result[out]!;
+    if (pred.type !== 'float32') throw new Error(`${unet.label}: ${out} is ${pred.type}, expected float32`);
+    const eps = float32([F, channels, height, width]);
+    for (let i = 0; i < F * per; i++) {
+      const u = pred.data[i]!;
+      eps.data[i] = u + r.guidance * (pred.data[F * per + i]! - u);
+    }
+    x = r.scheduler.step(eps, s, x, rngs);
+    r.onStep?.(s + 1, steps.length);
+  }
+  return x;
+}
