@@ -24,6 +24,8 @@ import world
 from train import CSA_PREFIX
 
 OPSET = 17
+IDENTITY_ACTIONS = [("standing", "city"), ("walking", "forest"), ("waving", "beach"),
+                    ("sitting", "snow"), ("jumping", "desert"), ("standing", "night")]
 
 
 def export_text(text, path):
@@ -99,7 +101,9 @@ def main():
         "scheduler": {**schedule.scheduler_config(), "timestep_spacing": "trailing",
                       "steps_offset": 0, "set_alpha_to_one": True, "clip_sample": False},
         "defaults": {"scheduler": "ddim", "steps": 25, "guidance": 5.0,
-                     "negative_prompt": ""},
+                     "negative_prompt": "",
+                     # The model only knows captions with an action: identity frames get one each.
+                     "identity_prompts": [f"{{description}} {world.action_phrase(p, s)}" for p, s in IDENTITY_ACTIONS]},
         "self_attention": [{"name": name, "tokens": tokens[name], "channels": a.to_q.in_features,
                             "heads": a.heads, "csa": name.startswith(CSA_PREFIX)}
                            for name, a in layers.items()],

@@ -41,7 +41,12 @@ export interface PackManifest {
   upscale: { factor: number; kernel: 'nearest' | 'lanczos3' };
   text: { maxLength: number; hiddenSize: number; tokenizer: TokenizerKind; padToken?: string; bosToken?: string; eosToken?: string };
   scheduler: SchedulerConfig;
-  defaults: { scheduler: SchedulerName; steps: number; guidance: number; negativePrompt: string };
+  /**
+   * identityPrompts: templates of a character's identity frames, `{description}` standing for
+   * its identity description. A model trained on captions with an action (the story world)
+   * needs one; SD packs can use the description alone.
+   */
+  defaults: { scheduler: SchedulerName; steps: number; guidance: number; negativePrompt: string; identityPrompts: string[] };
   selfAttention: { name: string; tokens: number; channels: number; heads: number; csa: boolean }[];
   csa: { layers: string[]; defaultRate: number; applyProbability: { firstStep: number; beforeStep20: number; after: number } } | null;
   judge: unknown;
@@ -149,6 +154,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
     steps: r.int(d, 'steps', 'defaults.', 1),
     guidance: r.num(d, 'guidance', 'defaults.', (v) => v >= 0, 'a number >= 0'),
     negativePrompt: typeof d.negative_prompt === 'string' ? d.negative_prompt : r.fail('defaults.negative_prompt', 'must be a string', d.negative_prompt),
+    identityPrompts: identityPrompts(r, d.identity_prompts),
   };
 
   const sa = m.self_attention === undefined ? [] : m.self_attention;
@@ -203,6 +209,14 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
     judge: m.judge ?? null,
     sha256: sha as Record<string, string>,
   };
+}
+
+function identityPrompts(r: Reader, raw: unknown): string[] {
+  if (raw === undefined) return ['{description}'];
+  if (!Array.isArray(raw) || raw.length === 0 || raw.some((p) => typeof p !== 'string' || !p.includes('{description}'))) {
+    r.fail('defaults.identity_prompts', 'must be a non-empty list of strings containing {description}', raw);
+  }
+  return raw as string[];
 }
 
 /** Decoded image size at the pack's default sample size, before the display upscale. */
