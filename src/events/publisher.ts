@@ -1,0 +1,38 @@
+import type { GenerationJob } from '../db/entities/generation-job.entity';
+import type { TenantSession } from '../db/tenant-session';
+
+/** The one PostgreSQL channel every process publishes on and listens to. */
+export const EVENTS_CHANNEL = 'storyforge_events';
+
+export type StoryForgeEventType = 'job.updated' | 'story.updated';
+
+/**
+ * What goes over the channel: ids only, never state. Listeners re-read what changed through the
+ * tenant-scoped loaders, so a payload can never carry one project's data to another.
+ */
+export interface StoryForgeEvent {
+  type: StoryForgeEventType;
+  projectId: string;
+  jobId?: string;
+  storyId?: string;
+}
+
+/**
+ * NOTIFY inside the session's transaction: PostgreSQL delivers it to every listening process on
+ * commit, and never when the transaction rolls back, so listeners only hear of committed changes.
+ */
+export async function publish(session: TenantSession, event: StoryForgeEvent): Promise<void> {
+  await session.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, JSON.stringify(event)]);
+}
+
+/** A job's status, progress or result changed. */
+export async function jobUpdated(session: TenantSession, job: Pick<GenerationJob, 'id'> & Partial<Pick<GenerationJob, 'storyId'>>): Promise<void> {
+  await publish(session, {
+    type: 'job.updated', projectId: session.projectId, jobId: job.id, ...(job.storyId ? { storyId: job.storyId } : {}),
+  });
+}
+
+/** A story, its frames or their current renders changed. */
+export async function storyUpdated(session: TenantSession, storyId: string): Promise<void> {
+  await publish(session, { type: 'story.updated', projectId: session.projectId, storyId });
+}
