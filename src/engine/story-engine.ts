@@ -174,8 +174,8 @@ export class StoryEngine {
     return { bank, images: toRgb(pixels), pixels };
   }
 
-  /** The read phase: frames in batches, each reading its characters' banks. */
-  async render(frames: readonly FrameRequest[], settings: GenerationSettings, onFrame?: Progress): Promise<{ images: RgbImage[]; pixels: Float32Tensor[] }> {
+  /** The read phase: frames in batches, each reading its characters' banks. `onStep`: denoising steps of the current batch. */
+  async render(frames: readonly FrameRequest[], settings: GenerationSettings, onFrame?: Progress, onStep?: Progress): Promise<{ images: RgbImage[]; pixels: Float32Tensor[] }> {
     const images: RgbImage[] = new Array(frames.length);
     const pixels: Float32Tensor[] = new Array(frames.length);
     let done = 0;
@@ -189,7 +189,7 @@ export class StoryEngine {
       for (let at = 0; at < group.indices.length; at += this.batchSize) {
         const idx = group.indices.slice(at, at + this.batchSize);
         const batch = idx.map((i) => frames[i]!);
-        const x = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, phase);
+        const x = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, phase, onStep);
         const rgb = toRgb(x);
         const per = x.data.length / idx.length;
         idx.forEach((i, k) => {

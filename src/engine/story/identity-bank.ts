@@ -90,11 +90,22 @@ export class IdentityBank {
     return l;
   }
 
-  serialize(dtype: BankDtype = 'float32'): Uint8Array {
+  /** The header block of the serialised form: magic, length, JSON, padding to 8 bytes. */
+  private headerBlock(dtype: BankDtype): { json: Uint8Array; bytes: number } {
     const json = new TextEncoder().encode(JSON.stringify({ ...this.header, dtype }));
-    const start = align8(MAGIC.length + 4 + json.length);
-    const width = dtype === 'float16' ? 2 : 4;
-    const out = new Uint8Array(start + this.blocks.reduce((n, b) => n + b.length * width, 0));
+    return { json, bytes: align8(MAGIC.length + 4 + json.length) };
+  }
+
+  /** Bytes `serialize(dtype)` writes: what a platform weighs against rebuilding the bank. */
+  serializedSize(dtype: BankDtype = 'float32'): { headerBytes: number; payloadBytes: number; totalBytes: number } {
+    const headerBytes = this.headerBlock(dtype).bytes;
+    const payloadBytes = this.blocks.reduce((n, b) => n + b.length, 0) * DTYPE_BYTES[dtype];
+    return { headerBytes, payloadBytes, totalBytes: headerBytes + payloadBytes };
+  }
+
+  serialize(dtype: BankDtype = 'float32'): Uint8Array {
+    const { json, bytes: start } = this.headerBlock(dtype);
+    const out = new Uint8Array(this.serializedSize(dtype).totalBytes);
     out.set(new TextEncoder().encode(MAGIC), 0);
     new DataView(out.buffer).setUint32(MAGIC.length, json.length, true);
     out.set(json, MAGIC.length + 4);
@@ -113,18 +124,18 @@ export class IdentityBank {
   static deserialize(bytes: Uint8Array): IdentityBank {
     const magic = new TextDecoder().decode(bytes.subarray(0, MAGIC.length));
     if (magic !== MAGIC) throw new BankFormatError('not an identity bank (bad magic)');
+    if (bytes.length < MAGIC.length + 4) throw new BankFormatError('identity bank is truncated in its header length');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = view.getUint32(MAGIC.length, true);
-    let parsed: BankHeader & { dtype?: BankDtype };
+    if (MAGIC.length + 4 + length > bytes.length) throw new BankFormatError(`identity bank is truncated in its header (${length} bytes announced)`);
+    let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + length)));
     } catch (err) {
       throw new BankFormatError(`identity bank header is not JSON: ${(err as Error).message}`);
     }
-    const { dtype, ...header } = parsed;
-    if (header.format !== 'storyforge-bank/1') throw new BankFormatError(`unknown bank format ${String(header.format)}`);
-    if (dtype !== 'float32' && dtype !== 'float16') throw new BankFormatError(`unknown bank dtype ${String(dtype)}`);
-    const width = dtype === 'float16' ? 2 : 4;
+    const { dtype, ...header } = checkHeader(parsed);
+    const width = DTYPE_BYTES[dtype];
     let at = align8(MAGIC.length + 4 + length);
     const blocks = header.layers.map((l) => {
       const n = header.steps * 2 * l.shared * l.channels;
@@ -138,6 +149,33 @@ export class IdentityBank {
     if (at !== bytes.length) throw new BankFormatError(`identity bank has ${bytes.length - at} bytes after its last layer`);
     return new IdentityBank(header, blocks);
   }
+}
+
+const DTYPE_BYTES: Readonly<Record<BankDtype, number>> = { float32: 4, float16: 2 };
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** The parsed header, checked field by field: a damaged bank fails here, not in a loop below. */
+function checkHeader(raw: unknown): BankHeader & { dtype: BankDtype } {
+  const fail = (what: string): never => {
+    throw new BankFormatError(`identity bank header: ${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('not an object');
+  const h = raw as Record<string, unknown>;
+  if (h.format !== 'storyforge-bank/1') fail(`unknown bank format ${JSON.stringify(h.format)}`);
+  if (h.dtype !== 'float32' && h.dtype !== 'float16') fail(`unknown bank dtype ${JSON.stringify(h.dtype)}`);
+  for (const key of ['model', 'anchor', 'scheduler'] as const) if (typeof h[key] !== 'string') fail(`${key} must be a string`);
+  for (const key of ['steps', 'width', 'height', 'identityFrames', 'csaSeed'] as const) if (!isCount(h[key])) fail(`${key} must be an integer >= 0`);
+  if (h.steps === 0) fail('steps must be at least 1');
+  if (typeof h.guidance !== 'number') fail('guidance must be a number');
+  if (typeof h.rates !== 'object' || h.rates === null) fail('rates must be an object');
+  if (!Array.isArray(h.layers)) fail('layers must be a list');
+  (h.layers as unknown[]).forEach((l, i) => {
+    const layer = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
+    if (typeof layer.name !== 'string' || layer.name === '') fail(`layers[${i}].name must be a string`);
+    for (const key of ['tokens', 'channels', 'shared'] as const) if (!isCount(layer[key])) fail(`layers[${i}].${key} must be an integer >= 0`);
+  });
+  return raw as BankHeader & { dtype: BankDtype };
 }
 
 function align8(n: number): number {
