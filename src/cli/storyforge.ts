@@ -1,36 +1,56 @@
-import { startApp, stopOnSignals } from '../app';
-import { loadConfig } from '../config';
-import { openDatabase } from '../db/database';
+/**
+ * The storyforge command: a thin dispatcher. Each command's module is loaded only when that
+ * command runs, so `generate` does not load the server and database stack and the server
+ * commands do not load ONNX Runtime and sharp.
+ */
+import type { Config } from '../config';
 import { Logger } from '../util/logger';
-import { runDemo } from './demo';
 
 const USAGE = `usage: storyforge <command>
   demo      start the server (embedded PostgreSQL when DATABASE_URL is unset), create a demo
             project if there is none, print an admin key and the GraphQL URL
   serve     start the server (same as npm start)
-  migrate   apply pending migrations and exit`;
+  migrate   apply pending migrations and exit
+  generate  render a story script with a consistent character to PNGs and a contact sheet
+            (storyforge generate --help)`;
 
-async function main(argv: string[]): Promise<void> {
-  const config = loadConfig();
-  const log = new Logger(config.logLevel, { service: 'storyforge' });
-  switch (argv[0]) {
-    case 'demo':
+async function serverCommand(name: string, config: Config, log: Logger): Promise<void> {
+  switch (name) {
+    case 'demo': {
+      const { runDemo } = require('./demo') as typeof import('./demo');
       await runDemo(config, log);
       return;
+    }
     case 'serve': {
+      const { startApp, stopOnSignals } = require('../app') as typeof import('../app');
       const app = await startApp(config, log);
       stopOnSignals(app, log, config.shutdownTimeoutMs);
       return;
     }
     case 'migrate': {
+      const { openDatabase } = require('../db/database') as typeof import('../db/database');
       const database = await openDatabase(config, log);
       await database.close();
       return;
     }
-    default:
-      process.stderr.write(USAGE + '\n');
-      process.exitCode = argv[0] ? 2 : 0;
   }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (command === 'generate') {
+    const { runGenerate } = require('./generate') as typeof import('./generate');
+    process.exitCode = await runGenerate(argv.slice(1));
+    return;
+  }
+  if (command === 'demo' || command === 'serve' || command === 'migrate') {
+    const { loadConfig } = require('../config') as typeof import('../config');
+    const config = loadConfig();
+    await serverCommand(command, config, new Logger(config.logLevel, { service: 'storyforge' }));
+    return;
+  }
+  process.stderr.write(USAGE + '\n');
+  process.exitCode = command ? 2 : 0;
 }
 
 main(process.argv.slice(2)).catch((error) => {
