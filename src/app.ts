@@ -2,10 +2,15 @@ import type { Config } from './config';
 import { Database, openDatabase } from './db/database';
 import { ApiServer, createApiServer } from './api/server';
 import type { Logger } from './util/logger';
+import { Generation, createGeneration } from './generation';
+import { GenerationWorkers, startGenerationWorkers } from '../workers/generation-workers';
 
 export interface App {
   database: Database;
   api: ApiServer;
+  generation: Generation;
+  /** Undefined when STORYFORGE_WORKERS is 0 (an API-only process). */
+  workers: GenerationWorkers | undefined;
   port: number;
   url: string;
   /** Graceful: stop taking requests, drain HTTP and sockets, close the pool, stop embedded PG. */
@@ -14,12 +19,17 @@ export interface App {
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const database = await openDatabase(config, log);
+  const generation = createGeneration(config, database.url, log);
   let api: ApiServer;
   let port: number;
+  let workers: GenerationWorkers | undefined;
   try {
-    api = await createApiServer(config, database.dataSource, log);
+    api = await createApiServer(config, database.dataSource, log, generation);
+    workers = config.workers > 0 ? await startGenerationWorkers(config, database.dataSource, generation, log) : undefined;
     port = await api.listen(config.port, config.host);
   } catch (error) {
+    await workers?.stop(0).catch(() => undefined);
+    await generation.queue.stop(0).catch(() => undefined);
     await database.close();
     throw error;
   }
@@ -27,10 +37,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   log.info('listening', { url, embeddedDatabase: !config.databaseUrl });
   let stopping: Promise<void> | undefined;
   return {
-    database, api, port, url,
+    database, api, generation, workers, port, url,
     stop: () => (stopping ??= (async () => {
       log.info('shutting down');
       await api.stop();
+      // Running jobs get the rest of the shutdown time; what is left is failed and retried later.
+      if (workers) await workers.stop(config.shutdownTimeoutMs / 2);
+      else await generation.queue.stop(1000);
       await database.close();
       log.info('stopped');
     })()),

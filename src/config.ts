@@ -17,6 +17,27 @@ export interface Config {
   rateLimitPerMinute: number;
   maxQueryCost: number;
   shutdownTimeoutMs: number;
+  /** Compute threads (ONNX Runtime) in this process; 0: this process takes no generation jobs. */
+  workers: number;
+  /** ONNX Runtime intra-op threads of each compute thread. */
+  ortThreads: number;
+  /** Folder of model packs (each a folder with manifest.json). */
+  modelsDir: string;
+  /** Queued + running generation jobs a project may have. */
+  maxActiveJobs: number;
+  /** Tries after the first; the delay doubles from `jobRetryDelaySeconds`. */
+  jobRetries: number;
+  jobRetryDelaySeconds: number;
+  /** An attempt running longer (or whose process died) is failed and retried. */
+  jobExpireSeconds: number;
+  /** How often idle workers poll the queue, and how often expired attempts are collected. */
+  queuePollSeconds: number;
+  queueMaintenanceSeconds: number;
+  /** Identity banks kept in memory (the disk cache under dataDir/banks is unbounded). */
+  bankCacheBytes: number;
+  /** HMAC secret of image URLs; unset: generated into dataDir/url-secret. */
+  urlSecret: string | undefined;
+  urlTtlSeconds: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -48,6 +69,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'STORYFORGE_RATE_LIMIT_PER_MINUTE', 1200),
     maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 5000),
     shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),
+    workers: int(env, 'STORYFORGE_WORKERS', 1),
+    ortThreads: Math.max(1, int(env, 'STORYFORGE_ORT_THREADS', 1)),
+    modelsDir: resolve(projectRoot(), env.STORYFORGE_MODELS_DIR || join('models', 'packs')),
+    maxActiveJobs: Math.max(1, int(env, 'STORYFORGE_MAX_ACTIVE_JOBS', 10)),
+    jobRetries: int(env, 'STORYFORGE_JOB_RETRIES', 2),
+    jobRetryDelaySeconds: Math.max(1, int(env, 'STORYFORGE_JOB_RETRY_DELAY_SECONDS', 5)),
+    jobExpireSeconds: Math.max(10, int(env, 'STORYFORGE_JOB_EXPIRE_SECONDS', 900)),
+    queuePollSeconds: Math.max(1, int(env, 'STORYFORGE_QUEUE_POLL_SECONDS', 1)),
+    queueMaintenanceSeconds: Math.max(1, int(env, 'STORYFORGE_QUEUE_MAINTENANCE_SECONDS', 30)),
+    bankCacheBytes: int(env, 'STORYFORGE_BANK_CACHE_MB', 256) * 1024 * 1024,
+    urlSecret: env.STORYFORGE_URL_SECRET || undefined,
+    urlTtlSeconds: Math.max(1, int(env, 'STORYFORGE_URL_TTL_SECONDS', 3600)),
   };
 }
 

@@ -25,6 +25,8 @@ export class RequestContext {
     readonly services: Services,
     readonly log: Logger,
     private readonly dataSource: DataSource,
+    /** The Idempotency-Key header: a retried request with the same key gets the same job. */
+    readonly idempotencyKey?: string,
   ) {}
 
   get actor(): Actor {

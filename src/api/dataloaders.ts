@@ -7,9 +7,16 @@ import { Render } from '../db/entities/render.entity';
 import { Story } from '../db/entities/story.entity';
 import { ApiKey } from '../db/entities/api-key.entity';
 import { Project } from '../db/entities/project.entity';
+import { GenerationJob } from '../db/entities/generation-job.entity';
 import type { ObjectLiteral, EntityTarget } from 'typeorm';
 import { API_KEY_COLUMNS } from '../domain/api-keys/api-key.service';
-import { Page, decodePositionCursor, encodePositionCursor, pageSize, toPage } from '../domain/common/pagination';
+import { Page, decodePositionCursor, decodeTimeCursor, encodePositionCursor, encodeTimeCursor, pageSize, toPage } from '../domain/common/pagination';
+
+export interface RenderPageKey {
+  frameId: string;
+  first?: number | null;
+  after?: string | null;
+}
 
 export interface FramePageKey {
   storyId: string;
@@ -77,8 +84,40 @@ export function createLoaders(session: TenantSession) {
     return frameIds.map((id) => map.get(id));
   });
 
+  /** A page of renders per (frame, first, after), oldest first; keys with the same page shape share one statement. */
+  const renderPage = new DataLoader<RenderPageKey, Page<Render>, string>(async (keys) => {
+    const groups = new Map<string, RenderPageKey[]>();
+    for (const key of keys) groups.set(`${key.first ?? ''}|${key.after ?? ''}`, [...(groups.get(`${key.first ?? ''}|${key.after ?? ''}`) ?? []), key]);
+    const pages = new Map<string, Page<Render>>();
+    for (const group of groups.values()) {
+      const first = pageSize(group[0].first);
+      const after = group[0].after ? decodeTimeCursor(group[0].after) : null;
+      const rows = await session.rows(Render,
+        `SELECT r.* FROM unnest($1::uuid[]) AS f(id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM renders WHERE frame_id = f.id AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+           ORDER BY created_at, id LIMIT $4
+         ) r`,
+        [group.map((k) => k.frameId), after?.createdAt ?? null, after?.id ?? null, first + 1]);
+      for (const key of group) {
+        pages.set(renderKey(key), toPage(rows.filter((r) => r.frameId === key.frameId), first, after !== null, (r) => encodeTimeCursor(r.createdAt, r.id)));
+      }
+    }
+    return keys.map((key) => pages.get(renderKey(key))!);
+  }, { cacheKeyFn: renderKey });
+
+  /** Renders a job made, by job id, in frame order. */
+  const jobRenders = new DataLoader<string, Render[]>(async (jobIds) => {
+    const rows = await session.rows(Render,
+      `SELECT r.* FROM renders r JOIN frames f ON f.id = r.frame_id WHERE r.job_id = ANY($1::uuid[]) ORDER BY f.position, r.created_at`, [jobIds]);
+    return jobIds.map((id) => rows.filter((r) => r.jobId === id));
+  });
+
   return {
     project: byId(Project, 'projects'),
+    job: byId(GenerationJob, 'generation_jobs'),
+    renderPage,
+    jobRenders,
     apiKey: byId(ApiKey, 'api_keys', API_KEY_COLUMNS),
     character,
     story: byId(Story, 'stories'),
@@ -92,6 +131,10 @@ export function createLoaders(session: TenantSession) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+function renderKey(key: RenderPageKey): string {
+  return `${key.frameId}|${key.first ?? ''}|${key.after ?? ''}`;
+}
 
 function frameKey(key: FramePageKey): string {
   return `${key.storyId}|${key.first ?? ''}|${key.after ?? ''}`;

@@ -29,7 +29,7 @@ export function createErrorFormatter(log: Logger) {
         message: original.message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...original.extensions },
       };
     }
     const code = formatted.extensions?.code;

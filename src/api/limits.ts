@@ -25,6 +25,7 @@ const BOUNDED_LISTS: Record<string, number> = {
   'Story.characters': LIMITS.castSize,
   'Frame.characters': LIMITS.castSize,
   'AddFramesPayload.frames': LIMITS.framesPerStory,
+  'GenerationJob.renders': LIMITS.framesPerStory,
 };
 
 /**

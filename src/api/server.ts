@@ -19,12 +19,18 @@ import { armorProtection, queryCostPlugin } from './limits';
 import { requestLifecyclePlugin } from './plugins';
 import { RateLimiter } from './rate-limiter';
 import { buildSchema } from './schema';
+import { loadConfig } from '../config';
+import { queueForPack } from '../jobs/queue';
+import { Generation, createGeneration } from '../generation';
+import { imageRoute } from './image-route';
 import { Services, createServices } from './services';
 
 export interface ApiServer {
   httpServer: Server;
   schema: GraphQLSchema;
   services: Services;
+  /** The queue, packs, image store and URL signer the API uses. */
+  generation: Generation;
   /** Resolves once listening; returns the bound port. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests, drains HTTP and WebSocket clients. The pool is the caller's. */
@@ -37,16 +43,19 @@ export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimit
  * One http.Server hosts GraphQL over HTTP (/graphql), graphql-ws on the same path, and the
  * health routes. Apollo runs with its landing page off (no CDN), CSRF prevention on, batching off.
  */
-export async function createApiServer(config: ApiConfig, dataSource: DataSource, log: Logger): Promise<ApiServer> {
+export async function createApiServer(config: ApiConfig, dataSource: DataSource, log: Logger, given?: Generation): Promise<ApiServer> {
   const schema = buildSchema();
-  const services = createServices(dataSource, config.platformKey);
+  // Without one given (tests, benches), the server makes its own from the environment and stops its queue itself.
+  const generation = given ?? createGeneration(loadConfig(), (dataSource.options as { url: string }).url, log);
+  await generation.queue.ensureQueues(generation.packs.names.map(queueForPack));
+  const services = createServices(generation, dataSource, config.platformKey);
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   let stopping = false;
 
-  async function contextFor(authorization: string | undefined): Promise<RequestContext> {
+  async function contextFor(authorization: string | undefined, idempotencyKey?: string): Promise<RequestContext> {
     const requestId = randomUUID();
     const secret = bearerSecret(authorization);
     let principal = null;
@@ -60,7 +69,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       const bucket = principal.kind === 'key' ? principal.keyId : 'platform';
       if (!limiter.take(bucket)) throw graphQLError(ErrorCode.RATE_LIMITED, 'too many requests for this key; slow down', 429);
     }
-    return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource);
+    return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource, idempotencyKey);
   }
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
@@ -134,10 +143,11 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.get('idempotency-key')) }),
   );
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
@@ -150,6 +160,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     httpServer,
     schema,
     services,
+    generation,
     listen: (port, host) => new Promise((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(port, host, () => {
@@ -160,6 +171,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     stop: async () => {
       stopping = true;
       await apollo.stop();
+      if (!given) await generation.queue.stop(1000);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ApiKeyService } from '../domain/api-keys/api-key.service';
 import { AuthService } from '../domain/api-keys/auth.service';
@@ -5,16 +6,23 @@ import { CharacterService } from '../domain/characters/character.service';
 import { FrameService } from '../domain/frames/frame.service';
 import { ProjectService } from '../domain/projects/project.service';
 import { StoryService } from '../domain/stories/story.service';
+import { DEFAULT_MODEL } from '../domain/characters/character.service';
+import { MAX_SEED } from '../domain/common/validation';
+import { JobService } from '../domain/jobs/job.service';
+import type { Generation } from '../generation';
 
 /** The domain services, built once per process; they hold no request state. */
-export function createServices(dataSource: DataSource, platformKey: string | undefined) {
+export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined) {
   const apiKeys = new ApiKeyService();
   return {
     auth: new AuthService(dataSource, platformKey),
     projects: new ProjectService(dataSource, apiKeys),
     apiKeys,
     characters: new CharacterService(),
-    stories: new StoryService(),
+    stories: new StoryService(generation.packs.get(DEFAULT_MODEL)),
+    jobs: new JobService(generation.queue, generation.packs, DEFAULT_MODEL, generation.limits, () => randomInt(0, MAX_SEED)),
+    /** Signs image URLs (Render.url). */
+    signer: generation.signer,
     frames: new FrameService(),
   };
 }

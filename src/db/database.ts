@@ -7,6 +7,8 @@ import { StatementStats } from './statement-stats';
 
 export interface Database {
   dataSource: DataSource;
+  /** The connection URL (the queue keeps its own small pool on it). */
+  url: string;
   stats: StatementStats;
   close(): Promise<void>;
 }
@@ -18,7 +20,8 @@ export interface Database {
 export async function openDatabase(config: Config, log: Logger, options: { migrate?: boolean } = {}): Promise<Database> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(embeddedPgDir(config), log);
   const stats = new StatementStats();
-  const dataSource = createDataSource({ url: config.databaseUrl ?? embedded!.url, poolSize: config.poolSize, stats });
+  const url = config.databaseUrl ?? embedded!.url;
+  const dataSource = createDataSource({ url, poolSize: config.poolSize, stats });
   try {
     await dataSource.initialize();
     if (options.migrate ?? true) await migrate(dataSource, log);
@@ -29,6 +32,7 @@ export async function openDatabase(config: Config, log: Logger, options: { migra
   }
   return {
     dataSource,
+    url,
     stats,
     close: async () => {
       await dataSource.destroy();

@@ -45,7 +45,7 @@ describe('characters, stories and frames', () => {
 
   it('creates a story from a script: cast, captions, [NC], names', async () => {
     const story = await createStory(api, key, {
-      title: 'Lantern', characterIds: [mira.id, tomo.id], scheduler: 'EULER_A', width: 64, height: 96, seed: 3,
+      title: 'Lantern', characterIds: [mira.id, tomo.id], scheduler: 'EULER_A', seed: 3,
       script: '[Mira] wakes up #Morning.\n\n[NC] an empty road #Quiet.\nboth walk #Together.\n[Tomo] waves',
     });
     expect(story.frameCount).toBe(4);
@@ -57,7 +57,14 @@ describe('characters, stories and frames', () => {
       [4, 'Tomo waves', '', false, ['Tomo']],
     ]);
     const settings = await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { scheduler width height seed steps guidance characters { name } } } }`, { id: story.id }, key);
-    expect(settings.data.node).toEqual({ scheduler: 'EULER_A', width: 64, height: 96, seed: 3, steps: 25, guidance: 7.5, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
+    // Size, steps and guidance default from the story-world pack's manifest (32x32 shown x8, 25 steps, guidance 5).
+    expect(settings.data.node).toEqual({ scheduler: 'EULER_A', width: 256, height: 256, seed: 3, steps: 25, guidance: 5, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
+  });
+
+  it("refuses a size the story's model pack cannot render, naming the pack's size", async () => {
+    const r = await api.gql(`mutation { createStory(input: { title: "Big", width: 512, height: 256 }) { id } }`, {}, key);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'width' });
+    expect(r.errors?.[0]?.message).toBe('width must be 256: the story-world model pack renders 256x256');
   });
 
   it('adds, moves, updates and deletes frames, keeping positions dense', async () => {

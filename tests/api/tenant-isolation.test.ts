@@ -35,6 +35,8 @@ describe('tenant isolation matrix', () => {
     a.image = Buffer.from(`Image:${render.imageId}`).toString('base64');
     const key = await api.gql(`mutation { createApiKey(input: { name: "alpha extra", role: VIEWER }) { apiKey { id } } }`, {}, keyA);
     a.apiKey = key.data.createApiKey.apiKey.id;
+    const job = await api.gql(`mutation($id: ID!) { generateStory(storyId: $id) { job { id } } }`, { id: a.story }, keyA);
+    a.job = job.data.generateStory.job.id;
     const storyB = await createStory(api, keyB, { title: 'Beta story', script: 'beta one' });
     b.story = storyB.id;
     b.frame = storyB.frames.edges[0].node.id;
@@ -50,6 +52,7 @@ describe('tenant isolation matrix', () => {
     ['node(Frame)', node('frame')],
     ['node(Render)', node('render')],
     ['node(Image)', node('image')],
+    ['node(GenerationJob)', node('job')],
     ['revokeApiKey', { field: 'revokeApiKey', query: `mutation($id: ID!) { revokeApiKey(id: $id) { id name } }`, variables: () => ({ id: a.apiKey }) }],
     ['updateCharacter', { field: 'updateCharacter', query: `mutation($id: ID!) { updateCharacter(id: $id, input: { description: "stolen" }) { id name } }`, variables: () => ({ id: a.character }) }],
     ['deleteCharacter', { field: 'deleteCharacter', query: `mutation($id: ID!) { deleteCharacter(id: $id) { deletedId } }`, variables: () => ({ id: a.spare }) }],
@@ -62,10 +65,15 @@ describe('tenant isolation matrix', () => {
     ['updateFrame with A cast', { field: 'updateFrame', query: `mutation($id: ID!, $c: ID!) { updateFrame(id: $id, input: { characterIds: [$c] }) { id } }`, variables: () => ({ id: b.frame, c: a.character }) }],
     ['moveFrame', { field: 'moveFrame', query: `mutation($id: ID!) { moveFrame(id: $id, position: 1) { id } }`, variables: () => ({ id: a.frame }) }],
     ['deleteFrame', { field: 'deleteFrame', query: `mutation($id: ID!) { deleteFrame(id: $id) { deletedId } }`, variables: () => ({ id: a.frame }) }],
+    ['buildCharacterAnchor', { field: 'buildCharacterAnchor', query: `mutation($id: ID!) { buildCharacterAnchor(characterId: $id) { job { id } } }`, variables: () => ({ id: a.character }) }],
+    ['generateStory', { field: 'generateStory', query: `mutation($id: ID!) { generateStory(storyId: $id) { job { id } } }`, variables: () => ({ id: a.story }) }],
+    ['generateStory with A frames', { field: 'generateStory', query: `mutation($id: ID!, $f: ID!) { generateStory(storyId: $id, frameIds: [$f]) { job { id } } }`, variables: () => ({ id: b.story, f: a.frame }) }],
+    ['regenerateFrame', { field: 'regenerateFrame', query: `mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 5) { job { id } } }`, variables: () => ({ id: a.frame }) }],
+    ['cancelJob', { field: 'cancelJob', query: `mutation($id: ID!) { cancelJob(id: $id) { job { id status } } }`, variables: () => ({ id: a.job }) }],
   ];
 
   /** Fields that take no id of another project: checked below for leaks instead. */
-  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'createProject', 'createApiKey', 'createCharacter'];
+  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'jobs', 'createProject', 'createApiKey', 'createCharacter'];
 
   it('covers every query and mutation of the schema', () => {
     const fields = [
@@ -93,6 +101,7 @@ describe('tenant isolation matrix', () => {
       found: characters(search: "Alpha-only") { edges { node { id } } }
       stories(first: 10) { edges { node { id title frames(first: 20) { edges { node { id prompt } } } } } }
       apiKeys(first: 100) { edges { node { id name } } }
+      jobs(first: 100) { edges { node { id status story { id } } } }
     }`, {}, keyB);
     expect(r.errors).toBeUndefined();
     const text = JSON.stringify(r.data);
@@ -100,6 +109,7 @@ describe('tenant isolation matrix', () => {
     for (const id of Object.values(a)) expect(text).not.toContain(id);
     expect(r.data.found.edges).toEqual([]);
     expect(r.data.stories.edges.map((e: any) => e.node.title)).toEqual(['Beta story']);
+    expect(r.data.jobs.edges).toEqual([]);
   });
 
   it("still serves A everything with A's key", async () => {

@@ -5,7 +5,7 @@ import { Logger } from '../../src/util/logger';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
-  'api_keys', 'characters', 'frames', 'generation_jobs', 'images', 'projects', 'reference_image_sets',
+  'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'images', 'projects', 'reference_image_sets',
   'reference_images', 'renders', 'stories', 'story_characters',
 ];
 
@@ -21,7 +21,7 @@ describe('migrations', () => {
     expect(before.rows[0].n).toBe(0);
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000']);
+    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -59,10 +59,13 @@ describe('migrations', () => {
 
   it('revert cleanly and apply again', async () => {
     await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const queue = await db.owner.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgboss'`);
+    expect(queue.rows[0].n).toBe(0);
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
     const left = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     expect(left.rows.map((r) => r.tablename)).toEqual(['migrations']);
     const again = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(again).toHaveLength(1);
+    expect(again).toHaveLength(2);
   });
 });
 
@@ -120,7 +123,7 @@ describe('migrate() from several processes at once', () => {
     try {
       const log = new Logger('error', {}, () => undefined);
       const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 1]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 2]);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));
       await first.drop();

@@ -39,7 +39,7 @@ export async function insertCurrentRender(owner: Client, frameGlobalId: string):
 
 /** Row counts of every table: a failed mutation must leave these unchanged. */
 export async function tableCounts(owner: Client): Promise<Record<string, number>> {
-  const tables = ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs'];
+  const tables = ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors'];
   const counts: Record<string, number> = {};
   for (const t of tables) counts[t] = (await owner.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n;
   return counts;
@@ -48,7 +48,7 @@ export async function tableCounts(owner: Client): Promise<Record<string, number>
 /** A snapshot of one project's rows, to prove an operation changed nothing of it. */
 export async function contentSnapshot(owner: Client, projectId: string): Promise<string> {
   const parts: string[] = [];
-  for (const t of ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images']) {
+  for (const t of ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors']) {
     const column = t === 'projects' ? 'id' : 'project_id';
     const { rows } = await owner.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x WHERE ${column} = $1 ORDER BY 1`, [projectId]);
     parts.push(t + ':' + rows.map((r) => r.j).join('\n'));

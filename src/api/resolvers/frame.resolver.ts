@@ -5,6 +5,9 @@ import { notFound } from '../../domain/common/errors';
 import type { UpdateFrameInput } from '../../domain/frames/frame.service';
 import type { RequestContext } from '../context';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
+import { toConnection } from './connection';
+
+const VARIANTS = { PNG: 'imageId', WEBP: 'webpImageId', THUMBNAIL: 'thumbnailImageId' } as const;
 
 type UpdateFrameArgs = Omit<UpdateFrameInput, 'characterIds'> & { characterIds?: string[] | null };
 
@@ -58,10 +61,17 @@ export const frameResolvers = {
       return f.characterIds ? cast.filter((c) => f.characterIds!.includes(c.id)) : cast;
     },
     currentRender: (f: Frame, _: unknown, ctx: RequestContext) => ctx.loaders.currentRender.load(f.id).then((r) => r ?? null),
+    renders: async (f: Frame, args: { first?: number; after?: string }, ctx: RequestContext) =>
+      toConnection(await ctx.loaders.renderPage.load({ frameId: f.id, first: args.first, after: args.after })),
   },
 
   Render: {
     id: (r: Render) => toGlobalId('Render', r.id),
+    frame: (r: Render, _: unknown, ctx: RequestContext) => required(ctx.loaders.frame.load(r.frameId), 'frame'),
+    job: async (r: Render, _: unknown, ctx: RequestContext) => (r.jobId ? ((await ctx.loaders.job.load(r.jobId)) ?? null) : null),
+    /** Signed for the render's project; variants a render lacks fall back to its PNG. */
+    url: (r: Render, args: { variant?: keyof typeof VARIANTS }, ctx: RequestContext) =>
+      ctx.services.signer.sign(r.projectId, r[VARIANTS[args.variant ?? 'PNG']] ?? r.imageId),
     image: (r: Render, _: unknown, ctx: RequestContext) => required(ctx.loaders.image.load(r.imageId), 'image'),
     thumbnail: async (r: Render, _: unknown, ctx: RequestContext) =>
       r.thumbnailImageId ? ((await ctx.loaders.image.load(r.thumbnailImageId)) ?? null) : null,

@@ -1,5 +1,6 @@
 import { characterResolvers } from './character.resolver';
 import { frameResolvers } from './frame.resolver';
+import { jobResolvers } from './job.resolver';
 import { nodeResolvers } from './node.resolver';
 import { projectResolvers } from './project.resolver';
 import { DateTime, JSONScalar } from './scalars';
@@ -8,5 +9,5 @@ import { storyResolvers } from './story.resolver';
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers,
 ];

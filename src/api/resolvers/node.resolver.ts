@@ -5,13 +5,14 @@ import { Image } from '../../db/entities/image.entity';
 import { Project } from '../../db/entities/project.entity';
 import { Render } from '../../db/entities/render.entity';
 import { Story } from '../../db/entities/story.entity';
+import { GenerationJob } from '../../db/entities/generation-job.entity';
 import { notFound } from '../../domain/common/errors';
 import type { RequestContext } from '../context';
 import { NodeType, parseGlobalId } from '../global-id';
 
 const TYPES: [NodeType, new () => object][] = [
   ['Project', Project], ['ApiKey', ApiKey], ['Character', Character], ['Story', Story],
-  ['Frame', Frame], ['Render', Render], ['Image', Image],
+  ['Frame', Frame], ['Render', Render], ['Image', Image], ['GenerationJob', GenerationJob],
 ];
 
 export const nodeResolvers = {
@@ -23,7 +24,7 @@ export const nodeResolvers = {
       const loaders = ctx.loaders;
       const found = await {
         Project: loaders.project, ApiKey: loaders.apiKey, Character: loaders.character, Story: loaders.story,
-        Frame: loaders.frame, Render: loaders.render, Image: loaders.image,
+        Frame: loaders.frame, Render: loaders.render, Image: loaders.image, GenerationJob: loaders.job,
       }[type].load(id);
       if (!found || (type === 'ApiKey' && ctx.actor.role !== 'admin')) throw notFound('id', 'node');
       return found;

@@ -1,5 +1,6 @@
 import { ApiKey } from './api-key.entity';
 import { Character } from './character.entity';
+import { CharacterAnchor } from './character-anchor.entity';
 import { Frame } from './frame.entity';
 import { GenerationJob } from './generation-job.entity';
 import { Image } from './image.entity';
@@ -11,9 +12,9 @@ import { Story } from './story.entity';
 import { StoryCharacter } from './story-character.entity';
 
 export {
-  ApiKey, Character, Frame, GenerationJob, Image, Project, ReferenceImage, ReferenceImageSet, Render, Story, StoryCharacter,
+  ApiKey, Character, CharacterAnchor, Frame, GenerationJob, Image, Project, ReferenceImage, ReferenceImageSet, Render, Story, StoryCharacter,
 };
 
 export const ENTITIES = [
-  Project, ApiKey, Image, ReferenceImageSet, ReferenceImage, Character, Story, StoryCharacter, Frame, Render, GenerationJob,
+  Project, ApiKey, Image, ReferenceImageSet, ReferenceImage, Character, Story, StoryCharacter, Frame, Render, GenerationJob, CharacterAnchor,
 ];

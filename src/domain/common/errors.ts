@@ -14,6 +14,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    /** More for the client (e.g. `retryAfterSeconds`), passed on in `extensions`. */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'AppError';
@@ -25,6 +27,8 @@ export const notFound = (field: string, what: string): AppError => new AppError(
 export const conflict = (field: string, message: string): AppError => new AppError(ErrorCode.CONFLICT, message, field);
 export const forbidden = (message: string): AppError => new AppError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message: string): AppError => new AppError(ErrorCode.UNAUTHENTICATED, message);
+export const rateLimited = (message: string, retryAfterSeconds: number): AppError =>
+  new AppError(ErrorCode.RATE_LIMITED, message, undefined, { retryAfterSeconds });
 
 /** PostgreSQL's unique_violation, for turning a lost race into CONFLICT rather than a 500. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

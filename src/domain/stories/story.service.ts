@@ -6,6 +6,7 @@ import type { Page, PageArgs } from '../common/pagination';
 import { insertFrames } from '../frames/frame-writer';
 import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
+import type { PackInfo } from '../../packs/pack-registry';
 import { StorySettingsInput, storySettings } from './story-settings';
 
 export interface CreateStoryInput extends StorySettingsInput {
@@ -18,8 +19,11 @@ export interface UpdateStoryInput extends StorySettingsInput {
 }
 
 export class StoryService {
+  /** `pack`: the model pack stories render with (its manifest gives defaults and sizes). */
+  constructor(private readonly pack?: PackInfo) {}
+
   async create(session: TenantSession, input: CreateStoryInput): Promise<Story> {
-    const settings = storySettings(input);
+    const settings = storySettings(input, undefined, this.pack);
     return session.atomically(async () => {
       const cast = await resolveCast(session, input.characterIds ?? []);
       const frames = parseScript(input.script ?? '', cast.map((c) => c.name));
@@ -38,7 +42,7 @@ export class StoryService {
     return session.atomically(async () => {
       const current = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR UPDATE`, [id]);
       if (!current) throw notFound('id', 'story');
-      const settings = storySettings(input, current);
+      const settings = storySettings(input, current, this.pack);
       if (input.characterIds) {
         const cast = await resolveCast(session, input.characterIds);
         await ensureFramesFitCast(session, id, cast.map((c) => c.id));

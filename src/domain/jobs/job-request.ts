@@ -1,0 +1,61 @@
+/**
+ * What a job was asked to do, frozen when it was queued (generation_jobs.request): the worker
+ * renders exactly this, whatever happens to the story, its frames or its characters meanwhile,
+ * and a retry renders the same pictures.
+ */
+import type { SchedulerName } from '../../engine/schedulers';
+
+export type JobKind = 'anchor' | 'story' | 'frame';
+
+export interface EngineSettings {
+  scheduler: SchedulerName;
+  steps: number;
+  guidance: number;
+}
+
+export interface FrameJob {
+  frameId: string;
+  position: number;
+  /** The full prompt the text encoder gets (characters' descriptions + the frame's prompt). */
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  /** In cast order; empty for a frame without characters. */
+  characterIds: string[];
+}
+
+export interface AnchorRef {
+  anchorId: string;
+  characterId: string;
+  version: number;
+}
+
+export interface RenderJobRequest {
+  kind: 'story' | 'frame';
+  pack: string;
+  settings: EngineSettings;
+  storyId: string;
+  frames: FrameJob[];
+  anchors: AnchorRef[];
+}
+
+export interface AnchorJobRequest {
+  kind: 'anchor';
+  pack: string;
+  settings: EngineSettings;
+  anchor: AnchorRef;
+}
+
+export type JobRequest = RenderJobRequest | AnchorJobRequest;
+
+/** Stable error codes of failed jobs (generation_jobs.error_code). */
+export enum JobErrorCode {
+  /** Every try failed; the message is the last error. */
+  GENERATION_FAILED = 'GENERATION_FAILED',
+  /** The attempt ran past its time (or its process died) on the last try. */
+  TIMED_OUT = 'TIMED_OUT',
+  /** The worker thread died (out of memory, a native crash) on the last try. */
+  WORKER_CRASHED = 'WORKER_CRASHED',
+  /** What the job refers to is gone (the story, frame or character was deleted). */
+  GONE = 'GONE',
+}

@@ -1,0 +1,59 @@
+/**
+ * A job's life as its worker writes it: each function is one short statement (or savepoint) in
+ * the worker's tenant transaction, with a change event for live updates.
+ */
+import { GenerationJob } from '../../db/entities/generation-job.entity';
+import type { TenantSession } from '../../db/tenant-session';
+import { jobUpdated } from '../../events/publisher';
+import type { JobErrorCode } from './job-request';
+
+/** Marks an attempt as running; undefined when there is nothing to do (finished, cancelled, gone). */
+export async function beginAttempt(session: TenantSession, jobId: string): Promise<GenerationJob | undefined> {
+  const job = await session.one(GenerationJob,
+    `UPDATE generation_jobs SET status = 'RUNNING', started_at = coalesce(started_at, now()), attempts = attempts + 1,
+       error_code = NULL, error_message = NULL, updated_at = now()
+     WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING *`, [jobId]);
+  if (job) await jobUpdated(session, job);
+  return job;
+}
+
+export interface ProgressUpdate {
+  step: number;
+  total: number;
+  framesDone?: number;
+}
+
+/** False when the job is no longer running (cancelled): the worker then stops. */
+export async function reportProgress(session: TenantSession, jobId: string, p: ProgressUpdate): Promise<boolean> {
+  const job = await session.one(GenerationJob,
+    `UPDATE generation_jobs SET progress_step = $2, progress_total = $3, frames_done = coalesce($4, frames_done), updated_at = now()
+     WHERE id = $1 AND status = 'RUNNING' RETURNING id, story_id`, [jobId, p.step, p.total, p.framesDone ?? null]);
+  if (job) await jobUpdated(session, job);
+  return job !== undefined;
+}
+
+export async function isRunning(session: TenantSession, jobId: string): Promise<boolean> {
+  const rows = await session.query(`SELECT 1 FROM generation_jobs WHERE id = $1 AND status = 'RUNNING'`, [jobId]);
+  return rows.length > 0;
+}
+
+export async function succeed(session: TenantSession, jobId: string, result: Record<string, unknown>): Promise<GenerationJob | undefined> {
+  const job = await session.one(GenerationJob,
+    `UPDATE generation_jobs SET status = 'SUCCEEDED', result = $2, progress_step = progress_total, finished_at = now(), updated_at = now()
+     WHERE id = $1 AND status = 'RUNNING' RETURNING *`, [jobId, result]);
+  if (job) await jobUpdated(session, job);
+  return job;
+}
+
+/**
+ * Records a failed attempt. `final`: no retry follows, the job is FAILED; otherwise it waits for
+ * its retry as QUEUED, with the error of this attempt kept for the client to see.
+ */
+export async function recordFailure(session: TenantSession, jobId: string, code: JobErrorCode, message: string, final: boolean): Promise<void> {
+  const job = await session.one(GenerationJob,
+    `UPDATE generation_jobs SET status = $2, error_code = $3, error_message = $4,
+       finished_at = CASE WHEN $2 = 'FAILED' THEN now() ELSE finished_at END, updated_at = now()
+     WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id, story_id`,
+    [jobId, final ? 'FAILED' : 'QUEUED', code, message.slice(0, 2000)]);
+  if (job) await jobUpdated(session, job);
+}

@@ -1,0 +1,206 @@
+import { Character } from '../../db/entities/character.entity';
+import { CharacterAnchor } from '../../db/entities/character-anchor.entity';
+import { Frame } from '../../db/entities/frame.entity';
+import { GenerationJob, JOB_STATUSES, JobStatus } from '../../db/entities/generation-job.entity';
+import { Story } from '../../db/entities/story.entity';
+import type { TenantSession } from '../../db/tenant-session';
+import { jobUpdated } from '../../events/publisher';
+import { JobQueue, queueForPack } from '../../jobs/queue';
+import type { PackInfo, PackRegistry } from '../../packs/pack-registry';
+import type { Actor } from '../common/actor';
+import { badInput, conflict, isUniqueViolation, notFound, rateLimited } from '../common/errors';
+import { pageByCreation } from '../common/creation-page';
+import type { Page, PageArgs } from '../common/pagination';
+import { LIMITS, oneOf, requiredText, seed as validSeed } from '../common/validation';
+import { AnchorRef, EngineSettings, FrameJob, JobKind, JobRequest } from './job-request';
+import { anchorRecipe, framePrompt, frameSeed, negativePrompt } from './prompts';
+
+export interface JobLimits {
+  /** Queued + running jobs a project may have at once. */
+  maxActiveJobs: number;
+  /** Told to a client that hit the limit. */
+  retryAfterSeconds: number;
+}
+
+export interface RegenerateInput {
+  seed?: number | null;
+  prompt?: string | null;
+}
+
+const ENGINE_SCHEDULER = { ddim: 'ddim', euler_a: 'euler_ancestral', dpmpp_2m: 'dpmpp_2m' } as const;
+
+/** Serialises job creation per project, so the limit check and the insert cannot interleave. */
+const JOBS_LOCK = 1_917_650_001;
+
+/**
+ * Starts and cancels generation jobs. Each start is one savepoint: the job row, the anchor rows
+ * it needs and the queue entry commit together or not at all, with the request's transaction.
+ */
+export class JobService {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly packs: PackRegistry,
+    private readonly defaultPack: string,
+    private readonly limits: JobLimits,
+    private readonly randomSeed: () => number,
+  ) {}
+
+  async buildAnchor(session: TenantSession, actor: Actor, characterId: string, idempotencyKey?: string): Promise<GenerationJob> {
+    return this.start(session, actor, { kind: 'anchor', characterId }, idempotencyKey, async () => {
+      const character = await session.one(Character, `SELECT * FROM characters WHERE id = $1 FOR SHARE`, [characterId]);
+      if (!character) throw notFound('characterId', 'character');
+      const pack = this.packFor(character.model, 'characterId');
+      const [anchor] = await this.anchors(session, [character], pack);
+      return { pack, request: { kind: 'anchor', pack: pack.name, settings: packSettings(pack), anchor: anchor! }, framesTotal: 0 };
+    });
+  }
+
+  async generateStory(session: TenantSession, actor: Actor, storyId: string, frameIds: readonly string[] | null, idempotencyKey?: string): Promise<GenerationJob> {
+    if (frameIds && frameIds.length === 0) throw badInput('frameIds', 'list at least one frame, or leave frameIds out for all of them');
+    if (frameIds && new Set(frameIds).size !== frameIds.length) throw badInput('frameIds', 'frameIds lists a frame twice');
+    return this.start(session, actor, { kind: 'story', storyId }, idempotencyKey, async () => {
+      const story = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [storyId]);
+      if (!story) throw notFound('storyId', 'story');
+      const frames = await session.rows(Frame,
+        `SELECT * FROM frames WHERE story_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY position`, [storyId, frameIds]);
+      if (frameIds && frames.length !== frameIds.length) throw notFound('frameIds', 'frame');
+      if (frames.length === 0) throw badInput('storyId', 'the story has no frames to generate');
+      return this.renderJob(session, 'story', story, frames, new Map());
+    });
+  }
+
+  async regenerateFrame(session: TenantSession, actor: Actor, frameId: string, input: RegenerateInput, idempotencyKey?: string): Promise<GenerationJob> {
+    const seed = input.seed == null ? this.randomSeed() : validSeed('seed', input.seed);
+    const prompt = input.prompt == null ? undefined : requiredText('prompt', input.prompt, LIMITS.promptLength);
+    return this.start(session, actor, { kind: 'frame', frameId }, idempotencyKey, async () => {
+      const frame = await session.one(Frame, `SELECT * FROM frames WHERE id = $1 FOR SHARE`, [frameId]);
+      if (!frame) throw notFound('frameId', 'frame');
+      const story = (await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [frame.storyId]))!;
+      return this.renderJob(session, 'frame', story, [frame], new Map([[frame.id, { seed, prompt }]]));
+    });
+  }
+
+  /** Cancels a queued or running job; a running one stops at its next step. */
+  async cancel(session: TenantSession, jobId: string): Promise<GenerationJob> {
+    return session.atomically(async () => {
+      const job = await session.one(GenerationJob, `SELECT * FROM generation_jobs WHERE id = $1 FOR UPDATE`, [jobId]);
+      if (!job) throw notFound('id', 'job');
+      if (job.status !== 'QUEUED' && job.status !== 'RUNNING') throw conflict('id', `the job is already ${job.status.toLowerCase()}`);
+      const pack = (job.request as Partial<JobRequest>).pack;
+      if (job.queueJobId && pack) await this.queue.cancel(session, queueForPack(pack), job.queueJobId);
+      const cancelled = (await session.one(GenerationJob,
+        `UPDATE generation_jobs SET status = 'CANCELLED', finished_at = now(), updated_at = now() WHERE id = $1 RETURNING *`, [jobId]))!;
+      await jobUpdated(session, cancelled);
+      return cancelled;
+    });
+  }
+
+  async list(session: TenantSession, args: PageArgs & { status?: string | null }): Promise<Page<GenerationJob>> {
+    const status = args.status == null ? null : oneOf<JobStatus>('status', args.status, JOB_STATUSES);
+    return pageByCreation(session, GenerationJob, { table: 'generation_jobs', ...(status ? { filter: 'status = $5', params: [status] } : {}) }, args);
+  }
+
+  private async renderJob(session: TenantSession, kind: 'story' | 'frame', story: Story, frames: Frame[],
+    overrides: Map<string, { seed: number; prompt: string | undefined }>) {
+    const pack = this.packFor(this.defaultPack, kind === 'story' ? 'storyId' : 'frameId');
+    const cast = await session.rows(Character,
+      `SELECT c.* FROM story_characters sc JOIN characters c ON c.id = sc.character_id WHERE sc.story_id = $1 ORDER BY sc.position FOR SHARE OF c`,
+      [story.id]);
+    const shown = (f: Frame) => (f.noCharacter ? [] : f.characterIds ? cast.filter((c) => f.characterIds!.includes(c.id)) : cast);
+    const needed = cast.filter((c) => frames.some((f) => shown(f).includes(c)));
+    for (const c of needed) {
+      if (c.model !== pack.name) throw badInput(kind === 'story' ? 'storyId' : 'frameId', `${c.name} uses the ${c.model} model pack; this story renders with ${pack.name}`);
+    }
+    const anchors = await this.anchors(session, needed, pack);
+    const jobs: FrameJob[] = frames.map((f) => {
+      const people = shown(f);
+      const override = overrides.get(f.id);
+      return {
+        frameId: f.id, position: f.position,
+        prompt: framePrompt(f, people, story, override?.prompt),
+        negativePrompt: negativePrompt(people, pack),
+        seed: override?.seed ?? frameSeed(f, story),
+        characterIds: people.map((c) => c.id),
+      };
+    });
+    const settings: EngineSettings = { scheduler: ENGINE_SCHEDULER[story.scheduler], steps: story.steps, guidance: story.guidance };
+    return { pack, request: { kind, pack: pack.name, settings, storyId: story.id, frames: jobs, anchors } satisfies JobRequest, framesTotal: frames.length, storyId: story.id };
+  }
+
+  /** The anchor row of each character's current version for this model, made on first use. */
+  private async anchors(session: TenantSession, characters: Character[], pack: PackInfo): Promise<AnchorRef[]> {
+    const refs: AnchorRef[] = [];
+    for (const c of characters) {
+      await session.query(
+        `INSERT INTO character_anchors (project_id, character_id, version, pack, model_hash, recipe)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (character_id, version, model_hash) DO NOTHING`,
+        [session.projectId, c.id, c.anchorVersion, pack.name, pack.modelHash, anchorRecipe(c, pack)]);
+      const anchor = (await session.one(CharacterAnchor,
+        `SELECT * FROM character_anchors WHERE character_id = $1 AND version = $2 AND model_hash = $3`, [c.id, c.anchorVersion, pack.modelHash]))!;
+      refs.push({ anchorId: anchor.id, characterId: c.id, version: anchor.version });
+    }
+    return refs;
+  }
+
+  private packFor(name: string, field: string): PackInfo {
+    const pack = this.packs.get(name);
+    if (!pack) throw badInput(field, `the model pack "${name}" is not installed (installed: ${this.packs.names.join(', ') || 'none'})`);
+    return pack;
+  }
+
+  private async start(session: TenantSession, actor: Actor, target: { kind: JobKind; storyId?: string; frameId?: string; characterId?: string },
+    idempotencyKey: string | undefined,
+    prepare: () => Promise<{ pack: PackInfo; request: JobRequest; framesTotal: number; storyId?: string }>): Promise<GenerationJob> {
+    const key = idempotencyKey === undefined ? undefined : checkIdempotencyKey(idempotencyKey);
+    return session.atomically(async () => {
+      await session.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [JOBS_LOCK, session.projectId]);
+      if (key) {
+        const existing = await session.one(GenerationJob, `SELECT * FROM generation_jobs WHERE idempotency_key = $1`, [key]);
+        if (existing) return sameRequest(existing, target);
+      }
+      const [{ active }] = await session.query<{ active: number }>(
+        `SELECT count(*)::int AS active FROM generation_jobs WHERE project_id = $1 AND status IN ('QUEUED', 'RUNNING')`, [session.projectId]);
+      if (active >= this.limits.maxActiveJobs) {
+        throw rateLimited(`the project has ${active} queued or running jobs (the limit is ${this.limits.maxActiveJobs}); wait for some to finish`,
+          this.limits.retryAfterSeconds);
+      }
+      const { pack, request, framesTotal, storyId } = await prepare();
+      let job: GenerationJob;
+      try {
+        job = (await session.one(GenerationJob,
+          `INSERT INTO generation_jobs (project_id, kind, status, story_id, frame_id, character_id, request, progress_total, frames_total,
+             created_by_key_id, idempotency_key)
+           VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+          [session.projectId, target.kind, storyId ?? null, target.frameId ?? null, target.characterId ?? null, request,
+            request.settings.steps, framesTotal, actor.keyId, key ?? null]))!;
+      } catch (error) {
+        if (isUniqueViolation(error, 'generation_jobs_idempotency_key')) throw conflict('Idempotency-Key', 'a request with this Idempotency-Key is still being made; retry it');
+        throw error;
+      }
+      const queueJobId = await this.queue.send(session, queueForPack(pack.name), { jobId: job.id, projectId: session.projectId });
+      job = (await session.one(GenerationJob, `UPDATE generation_jobs SET queue_job_id = $2 WHERE id = $1 RETURNING *`, [job.id, queueJobId]))!;
+      await jobUpdated(session, job);
+      return job;
+    });
+  }
+}
+
+function checkIdempotencyKey(key: string): string {
+  if (key.length === 0 || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw badInput('Idempotency-Key', 'the Idempotency-Key header must be 1 to 200 visible ASCII characters');
+  }
+  return key;
+}
+
+/** A retried request gets its job back; the same key on a different request is refused. */
+function sameRequest(job: GenerationJob, target: { kind: JobKind; storyId?: string; frameId?: string; characterId?: string }): GenerationJob {
+  const same = job.kind === target.kind && (target.storyId === undefined || job.storyId === target.storyId)
+    && (target.frameId === undefined || job.frameId === target.frameId) && (target.characterId === undefined || job.characterId === target.characterId);
+  if (!same) throw conflict('Idempotency-Key', 'this Idempotency-Key was used for another request');
+  return job;
+}
+
+export function packSettings(pack: PackInfo): EngineSettings {
+  const d = pack.manifest.defaults;
+  return { scheduler: d.scheduler, steps: d.steps, guidance: d.guidance };
+}

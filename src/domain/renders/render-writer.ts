@@ -1,0 +1,70 @@
+/**
+ * Saves a finished render: its image rows (by content hash), the render row, and the switch of
+ * the frame's current render, in one savepoint under the frame's row lock. At most one render per
+ * (job, frame): a retried job that already saved a frame gets the saved render back.
+ */
+import type { TenantSession } from '../../db/tenant-session';
+import { jobUpdated, storyUpdated } from '../../events/publisher';
+
+export interface StoredImage {
+  contentHash: string;
+  mime: string;
+  width: number;
+  height: number;
+  byteSize: number;
+  storageKey: string;
+}
+
+export interface NewRender {
+  jobId: string;
+  frameId: string;
+  png: StoredImage;
+  webp: StoredImage;
+  thumbnail: StoredImage;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  scheduler: string;
+  model: string;
+  width: number;
+  height: number;
+  anchorVersions: Record<string, number>;
+  timings: Record<string, number>;
+  durationMs: number;
+  consistencyScore: number | null;
+}
+
+async function imageId(session: TenantSession, image: StoredImage): Promise<string> {
+  // DO UPDATE (a no-op write) so RETURNING gives the id of an image stored before.
+  const [row] = await session.query<{ id: string }>(
+    `INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (project_id, content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash RETURNING id`,
+    [session.projectId, image.contentHash, image.mime, image.width, image.height, image.byteSize, image.storageKey]);
+  return row!.id;
+}
+
+/** The render's id, or undefined when the frame was deleted meanwhile. */
+export async function saveRender(session: TenantSession, r: NewRender): Promise<string | undefined> {
+  return session.atomically(async () => {
+    const [frame] = await session.query<{ story_id: string }>(`SELECT story_id FROM frames WHERE id = $1 FOR UPDATE`, [r.frameId]);
+    if (!frame) return undefined;
+    const [saved] = await session.query<{ id: string }>(`SELECT id FROM renders WHERE job_id = $1 AND frame_id = $2`, [r.jobId, r.frameId]);
+    if (saved) return saved.id;
+    const [png, webp, thumbnail] = [await imageId(session, r.png), await imageId(session, r.webp), await imageId(session, r.thumbnail)];
+    await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
+    const [render] = await session.query<{ id: string }>(
+      `INSERT INTO renders (project_id, frame_id, job_id, image_id, webp_image_id, thumbnail_image_id, prompt, negative_prompt, seed,
+         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, is_current)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, true) RETURNING id`,
+      [session.projectId, r.frameId, r.jobId, png, webp, thumbnail, r.prompt, r.negativePrompt, r.seed, r.steps, r.guidance,
+        r.scheduler, r.model, r.width, r.height, r.anchorVersions, r.timings, Math.round(r.durationMs), r.consistencyScore]);
+    await session.query(
+      `UPDATE generation_jobs SET frames_done = (SELECT count(*) FROM renders WHERE job_id = $1), updated_at = now() WHERE id = $1`, [r.jobId]);
+    await jobUpdated(session, { id: r.jobId, storyId: frame.story_id });
+    await storyUpdated(session, frame.story_id);
+    return render!.id;
+  });
+}

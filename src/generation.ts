@@ -1,0 +1,42 @@
+/**
+ * The job system's parts a process needs, built from configuration: the queue, the installed
+ * model packs, the image store and the URL signer. The API uses them to start jobs and serve
+ * pictures; workers (workers/) to run jobs.
+ */
+import { join } from 'node:path';
+import type { Config } from './config';
+import type { JobLimits } from './domain/jobs/job.service';
+import { PgBossQueue } from './jobs/pg-boss-queue';
+import type { JobQueue } from './jobs/queue';
+import { PackRegistry } from './packs/pack-registry';
+import { FsImageStore } from './storage/fs-image-store';
+import type { ImageStore } from './storage/image-store';
+import { UrlSigner, loadUrlSecret } from './storage/signed-urls';
+import type { Logger } from './util/logger';
+
+export interface Generation {
+  queue: JobQueue;
+  packs: PackRegistry;
+  images: ImageStore;
+  signer: UrlSigner;
+  limits: JobLimits;
+}
+
+export type GenerationConfig = Pick<Config, 'dataDir' | 'modelsDir' | 'maxActiveJobs' | 'jobRetries' | 'jobRetryDelaySeconds'
+  | 'jobExpireSeconds' | 'queuePollSeconds' | 'queueMaintenanceSeconds' | 'urlSecret' | 'urlTtlSeconds'>;
+
+export function createGeneration(config: GenerationConfig, databaseUrl: string, log: Logger): Generation {
+  return {
+    queue: new PgBossQueue({
+      connectionString: databaseUrl,
+      policy: { retryLimit: config.jobRetries, retryDelaySeconds: config.jobRetryDelaySeconds, expireInSeconds: config.jobExpireSeconds },
+      pollingIntervalSeconds: config.queuePollSeconds,
+      maintenanceIntervalSeconds: config.queueMaintenanceSeconds,
+    }, log.child({ component: 'queue' })),
+    packs: PackRegistry.load(config.modelsDir),
+    images: new FsImageStore(join(config.dataDir, 'images')),
+    signer: new UrlSigner(loadUrlSecret(config.urlSecret, config.dataDir), config.urlTtlSeconds),
+    // A client that hit the limit is told to come back in about the time a short job takes.
+    limits: { maxActiveJobs: config.maxActiveJobs, retryAfterSeconds: 30 },
+  };
+}

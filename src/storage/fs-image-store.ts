@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { ImageStore } from './image-store';
+
+/**
+ * Images as files under one folder (by default `<data dir>/images`). A put writes a temporary
+ * file and renames it into place, so a crash never leaves a half-written image under its key.
+ */
+export class FsImageStore implements ImageStore {
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep) || key.includes('..')) throw new Error(`image key outside the store: ${key}`);
+    return path;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const path = this.path(key);
+    if (await this.has(key)) return;
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    return stat(this.path(key)).then((s) => s.isFile(), () => false);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Where image bytes live. Keys are content-addressed paths chosen by the caller
+ * (`<project>/<hash prefix>/<hash>.<ext>`), so a put of the same bytes is a no-op and a store
+ * never needs a listing. The filesystem store is the default; an S3-compatible store implements
+ * the same three calls (put with If-None-Match, get, head).
+ */
+export interface ImageStore {
+  /** Stores the bytes under `key`; writing the same key twice is harmless (same content). */
+  put(key: string, bytes: Uint8Array, mime: string): Promise<void>;
+  /** The bytes, or undefined when nothing is stored under `key`. */
+  get(key: string): Promise<Buffer | undefined>;
+  has(key: string): Promise<boolean>;
+}
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/webp': 'webp', 'image/jpeg': 'jpg' };
+
+/** The content-addressed key of an image of a project. */
+export function imageKey(projectId: string, contentHash: string, mime: string): string {
+  if (!/^[0-9a-f]{64}$/.test(contentHash)) throw new Error('content hash must be a hex SHA-256');
+  const ext = EXTENSIONS[mime];
+  if (!ext) throw new Error(`no file extension for ${mime}`);
+  return `${projectId}/${contentHash.slice(0, 2)}/${contentHash}.${ext}`;
+}

@@ -1,0 +1,54 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Project-scoped, expiring image URLs: `/images/<project>/<image>?exp=<unix s>&sig=<hmac>`, the
+ * HMAC-SHA256 of "project/image/exp" with a server secret. Anyone holding the URL may fetch the
+ * image until it expires; nothing else about the project is reachable with it. Expiry times are
+ * rounded to a window, so a URL stays the same (and cacheable) for a while.
+ */
+export class UrlSigner {
+  constructor(private readonly secret: Buffer, readonly ttlSeconds: number) {
+    if (secret.length < 32) throw new Error('the image URL secret must have at least 32 bytes');
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error('the image URL lifetime must be at least 1 second');
+  }
+
+  /** The path of a signed URL, valid for ttl to 2*ttl seconds from `nowMs`. */
+  sign(projectId: string, imageId: string, nowMs = Date.now()): string {
+    const exp = (Math.floor(nowMs / 1000 / this.ttlSeconds) + 2) * this.ttlSeconds;
+    return `/images/${projectId}/${imageId}?exp=${exp}&sig=${this.mac(projectId, imageId, exp)}`;
+  }
+
+  /** True when `sig` signs (project, image, exp) and exp has not passed. */
+  verify(projectId: string, imageId: string, exp: string, sig: string, nowMs = Date.now()): boolean {
+    if (!/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) return false;
+    if (Number(exp) * 1000 <= nowMs) return false;
+    return timingSafeEqual(Buffer.from(this.mac(projectId, imageId, Number(exp)), 'hex'), Buffer.from(sig, 'hex'));
+  }
+
+  private mac(projectId: string, imageId: string, exp: number): string {
+    return createHmac('sha256', this.secret).update(`${projectId}/${imageId}/${exp}`).digest('hex');
+  }
+}
+
+/**
+ * The secret from the environment (hex or any text of 32+ bytes), or the one kept in
+ * `<data dir>/url-secret`, made on first use. The file appears whole (written aside, then
+ * hard-linked into place, which fails if it exists), so processes starting together agree on one.
+ */
+export function loadUrlSecret(fromEnv: string | undefined, dataDir: string): Buffer {
+  if (fromEnv) return /^[0-9a-f]{64,}$/i.test(fromEnv) ? Buffer.from(fromEnv, 'hex') : Buffer.from(fromEnv);
+  const file = join(dataDir, 'url-secret');
+  mkdirSync(dataDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}

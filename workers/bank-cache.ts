@@ -1,0 +1,101 @@
+/**
+ * Identity banks, cached: in memory (least recently used first out, bounded by bytes), then on
+ * disk under `<data dir>/banks` (float16, the bank's own format), and rebuilt from the anchor
+ * recipe when neither has it. Every copy is the same float16 bytes, so a render reads the same
+ * bank whether it was just built, kept in memory, read from disk after a restart, or rebuilt.
+ * The key covers everything the bank depends on: model, recipe and generation settings.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AnchorRecipeJson } from '../src/db/entities/character-anchor.entity';
+import type { EngineSettings } from '../src/domain/jobs/job-request';
+
+export function bankKey(modelHash: string, recipe: AnchorRecipeJson, settings: EngineSettings): string {
+  const key = JSON.stringify({ modelHash, recipe, settings: { scheduler: settings.scheduler, steps: settings.steps, guidance: settings.guidance } });
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export interface BankCacheStats {
+  memoryHits: number;
+  diskHits: number;
+  misses: number;
+  bytes: number;
+  entries: number;
+}
+
+export class BankCache {
+  private readonly memory = new Map<string, Uint8Array>();
+  private bytes = 0;
+  private readonly building = new Map<string, Promise<Uint8Array>>();
+  readonly stats = { memoryHits: 0, diskHits: 0, misses: 0 };
+
+  constructor(private readonly dir: string, private readonly maxBytes: number) {}
+
+  snapshot(): BankCacheStats {
+    return { ...this.stats, bytes: this.bytes, entries: this.memory.size };
+  }
+
+  /** The bank under `key`, building it with `build` (once, however many ask at the same time). */
+  async get(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const hot = this.memory.get(key);
+    if (hot) {
+      this.stats.memoryHits++;
+      this.touch(key, hot);
+      return hot;
+    }
+    let pending = this.building.get(key);
+    if (!pending) {
+      pending = this.load(key, build).finally(() => this.building.delete(key));
+      this.building.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Drops the memory copy (tests, and callers that know a bank went stale). */
+  evict(key: string): void {
+    const bytes = this.memory.get(key);
+    if (!bytes) return;
+    this.memory.delete(key);
+    this.bytes -= bytes.byteLength;
+  }
+
+  private async load(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const file = join(this.dir, `${key}.sfbank`);
+    const fromDisk = await readFile(file).catch(() => undefined);
+    if (fromDisk) {
+      this.stats.diskHits++;
+      const bytes = new Uint8Array(fromDisk.buffer, fromDisk.byteOffset, fromDisk.byteLength);
+      this.touch(key, bytes);
+      return bytes;
+    }
+    this.stats.misses++;
+    const bytes = await build();
+    await this.write(file, bytes);
+    this.touch(key, bytes);
+    return bytes;
+  }
+
+  private async write(file: string, bytes: Uint8Array): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private touch(key: string, bytes: Uint8Array): void {
+    if (this.memory.has(key)) this.memory.delete(key);
+    else this.bytes += bytes.byteLength;
+    this.memory.set(key, bytes); // Map order = recency: the first key is the least recently used
+    for (const [oldest, old] of this.memory) {
+      if (this.bytes <= this.maxBytes || oldest === key) break;
+      this.memory.delete(oldest);
+      this.bytes -= old.byteLength;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Messages between the main thread (queue, database, storage) and a compute thread (ONNX
+ * Runtime). Compute threads hold no state but their opened engines: banks travel with each
+ * request as float16 bytes (the same bytes the caches keep), so any thread can serve any job and
+ * a replaced thread loses nothing.
+ */
+import type { AnchorRecipe, GenerationSettings } from '../../src/engine/story-engine';
+import type { RgbImage } from '../../src/engine/pipelines/decode';
+
+export interface BuildBankRequest {
+  op: 'buildBank';
+  id: number;
+  packDir: string;
+  recipe: AnchorRecipe;
+  settings: GenerationSettings;
+  /** Read the identity frames with the pack's judge (when it has one). */
+  judge: boolean;
+}
+
+export interface RenderRequest {
+  op: 'render';
+  id: number;
+  packDir: string;
+  settings: GenerationSettings;
+  /** `banks`: indices into the request's banks. */
+  frames: { prompt: string; negativePrompt: string; seed: number; banks: number[] }[];
+  /** Serialised identity banks (float16). */
+  banks: Uint8Array[];
+  judge: boolean;
+}
+
+export type ComputeRequest = BuildBankRequest | RenderRequest;
+
+/** The judge's reading of one picture: head -> label index. */
+export type Judgement = Record<string, number>;
+
+export type ComputeReply =
+  | { id: number; type: 'progress'; step: number; steps: number; framesDone: number; framesTotal: number }
+  | { id: number; type: 'bank'; bank: Uint8Array; anchorHash: string; images: RgbImage[]; judged: Judgement[] | null }
+  | { id: number; type: 'rendered'; images: RgbImage[]; judged: Judgement[] | null }
+  | { id: number; type: 'error'; message: string; cancelled: boolean };
+
+export interface ComputeThreadData {
+  /** Int32Array over a SharedArrayBuffer: slot 0 holds the id of a request to stop. */
+  cancel: SharedArrayBuffer;
+  /** ONNX Runtime intra-op threads per session. */
+  ortThreads: number;
+}

@@ -1,0 +1,231 @@
+/**
+ * Runs one queue entry: marks the attempt, hands compute to the thread pool, stores pictures,
+ * writes renders and progress, and decides what a failure means (retry, or a final FAILED with a
+ * stable code). Only connects queue -> engine -> store; rules about what may be asked live in
+ * the job service, which froze everything needed in the job's request.
+ */
+import type { DataSource } from 'typeorm';
+import { CharacterAnchor } from '../src/db/entities/character-anchor.entity';
+import { withTenant } from '../src/db/tenant-session';
+import { AnchorJobRequest, JobErrorCode, JobRequest, RenderJobRequest } from '../src/domain/jobs/job-request';
+import { beginAttempt, recordFailure, reportProgress, succeed } from '../src/domain/jobs/job-runs';
+import { saveRender } from '../src/domain/renders/render-writer';
+import type { QueuedJob, JobMessage } from '../src/jobs/queue';
+import type { PackInfo, PackRegistry } from '../src/packs/pack-registry';
+import type { ImageStore } from '../src/storage/image-store';
+import type { Logger } from '../src/util/logger';
+import { BankCache, bankKey } from './bank-cache';
+import { ComputeCancelled, ComputePool, ThreadCrashed } from './compute/compute-pool';
+import { consistencyScore, majority } from './identity';
+import { storeRender } from './render-output';
+
+/** What the job refers to is gone: retrying cannot help. */
+class Gone extends Error {}
+
+/** The job was cancelled while it ran. */
+class Stopped extends Error {}
+
+export interface JobRunnerDeps {
+  dataSource: DataSource;
+  pool: ComputePool;
+  packs: PackRegistry;
+  banks: BankCache;
+  images: ImageStore;
+  log: Logger;
+  /** Frames per compute request: pictures are saved after each. */
+  framesPerRequest?: number;
+}
+
+interface Bank {
+  bytes: Uint8Array;
+  identity: Record<string, number> | null;
+}
+
+export class JobRunner {
+  constructor(private readonly deps: JobRunnerDeps) {}
+
+  async run(entry: QueuedJob, signal: AbortSignal): Promise<void> {
+    const { jobId, projectId } = entry.message;
+    const { dataSource, log } = this.deps;
+    const job = await withTenant(dataSource, projectId, (s) => beginAttempt(s, jobId));
+    if (!job) return; // finished, cancelled or deleted meanwhile: nothing to do, the entry completes
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const progress = new ProgressWriter(dataSource, projectId, jobId, stop, log);
+    try {
+      const request = job.request as unknown as JobRequest;
+      const pack = this.deps.packs.get(request.pack);
+      if (!pack) throw new Error(`this worker does not hold the ${request.pack} model pack`);
+      const result = request.kind === 'anchor'
+        ? await this.anchor(projectId, request, pack, progress, stop.signal)
+        : await this.renders(projectId, jobId, request, pack, progress, stop.signal);
+      await progress.flush();
+      await withTenant(dataSource, projectId, (s) => succeed(s, jobId, result));
+    } catch (error) {
+      await progress.flush().catch(() => undefined);
+      if (error instanceof Stopped || (error instanceof ComputeCancelled && !signal.aborted)) return; // cancelled: done
+      const final = error instanceof Gone || entry.retryCount >= entry.retryLimit;
+      const code = error instanceof Gone ? JobErrorCode.GONE : error instanceof ThreadCrashed ? JobErrorCode.WORKER_CRASHED
+        : signal.aborted ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
+      const message = signal.aborted ? `the attempt ran past ${entry.expireInSeconds} s` : (error as Error).message;
+      log.warn('job attempt failed', { jobId, projectId, code, final, attempt: entry.retryCount + 1, error });
+      await withTenant(dataSource, projectId, (s) => recordFailure(s, jobId, code, message, final));
+      if (error instanceof Gone) return; // FAILED for good; the queue entry completes
+      throw error; // the queue retries it, or dead-letters it after the last try
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A dead-lettered entry: the job ran out of tries (its last worker may have died). */
+  async deadLetter(message: JobMessage, reason: string): Promise<void> {
+    const code = /timeout|expired|ran past/i.test(reason) ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
+    await withTenant(this.deps.dataSource, message.projectId, (s) => recordFailure(s, message.jobId, code, reason, true));
+  }
+
+  private async anchor(projectId: string, request: AnchorJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {
+    const anchor = await this.loadAnchors(projectId, [request.anchor.anchorId]);
+    const bank = await this.bank(projectId, anchor[0]!, request, pack, progress, signal, true);
+    return { anchorVersion: request.anchor.version, characterId: request.anchor.characterId, bankBytes: bank.bytes.byteLength, identity: bank.identity };
+  }
+
+  private async renders(projectId: string, jobId: string, request: RenderJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {
+    const { dataSource, pool, images } = this.deps;
+    const saved = await withTenant(dataSource, projectId, (s) =>
+      s.query<{ frame_id: string; id: string }>(`SELECT frame_id, id FROM renders WHERE job_id = $1`, [jobId]));
+    const renderIds = new Map(saved.map((r) => [r.frame_id, r.id]));
+    const remaining = request.frames.filter((f) => !renderIds.has(f.frameId));
+    const anchors = await this.loadAnchors(projectId, request.anchors.map((a) => a.anchorId));
+    const byCharacter = new Map<string, { anchor: CharacterAnchor; bank: Bank; index: number }>();
+    const banks: Uint8Array[] = [];
+    for (const anchor of anchors) {
+      if (!remaining.some((f) => f.characterIds.includes(anchor.characterId))) continue;
+      const bank = await this.bank(projectId, anchor, request, pack, progress, signal, false);
+      byCharacter.set(anchor.characterId, { anchor, bank, index: banks.length });
+      banks.push(bank.bytes);
+    }
+    const per = this.deps.framesPerRequest ?? 4;
+    let framesDone = renderIds.size;
+    progress.frames(framesDone, request.frames.length);
+    for (let at = 0; at < remaining.length; at += per) {
+      const chunk = remaining.slice(at, at + per);
+      const started = performance.now();
+      const reply = await pool.run({
+        op: 'render', packDir: pack.dir, settings: request.settings, banks, judge: pack.hasJudge,
+        frames: chunk.map((f) => ({ prompt: f.prompt, negativePrompt: f.negativePrompt, seed: f.seed, banks: f.characterIds.map((c) => byCharacter.get(c)!.index) })),
+      }, (p) => progress.step(p.step, p.steps), signal);
+      if (reply.type !== 'rendered') throw new Error(`compute thread answered ${reply.type} to a render`);
+      const computeMs = (performance.now() - started) / chunk.length;
+      for (const [k, frame] of chunk.entries()) {
+        const stored = await storeRender(images, projectId, reply.images[k]!, pack.manifest.upscale);
+        const cast = frame.characterIds.map((c) => byCharacter.get(c)!);
+        const id = await withTenant(dataSource, projectId, (s) => saveRender(s, {
+          jobId, frameId: frame.frameId, png: stored.png, webp: stored.webp, thumbnail: stored.thumbnail,
+          prompt: frame.prompt, negativePrompt: frame.negativePrompt, seed: frame.seed, steps: request.settings.steps,
+          guidance: request.settings.guidance, scheduler: request.settings.scheduler, model: pack.name,
+          width: stored.png.width, height: stored.png.height,
+          anchorVersions: Object.fromEntries(cast.map((c) => [c.anchor.characterId, c.anchor.version])),
+          timings: { computeMs: round(computeMs), encodeMs: round(stored.encodeMs), storeMs: round(stored.storeMs) },
+          durationMs: computeMs + stored.encodeMs + stored.storeMs,
+          consistencyScore: consistencyScore(reply.judged?.[k], cast.map((c) => c.bank.identity), pack.identityHeads),
+        }));
+        if (id) renderIds.set(frame.frameId, id);
+        progress.frames(++framesDone, request.frames.length);
+      }
+      await progress.flush();
+    }
+    if (renderIds.size === 0) throw new Gone('every frame of the job was deleted');
+    return { renderIds: request.frames.filter((f) => renderIds.has(f.frameId)).map((f) => renderIds.get(f.frameId)!) };
+  }
+
+  private async loadAnchors(projectId: string, ids: string[]): Promise<CharacterAnchor[]> {
+    if (ids.length === 0) return [];
+    const rows = await withTenant(this.deps.dataSource, projectId, (s) =>
+      s.rows(CharacterAnchor, `SELECT * FROM character_anchors WHERE id = ANY($1::uuid[])`, [ids]));
+    if (rows.length !== new Set(ids).size) throw new Gone('a character of the job was deleted');
+    return ids.map((id) => rows.find((r) => r.id === id)!);
+  }
+
+  /** The anchor's bank for these settings: cached, or built (and its identity frames judged). */
+  private async bank(projectId: string, anchor: CharacterAnchor, request: JobRequest, pack: PackInfo,
+    progress: ProgressWriter, signal: AbortSignal, rebuildIdentity: boolean): Promise<Bank> {
+    if (anchor.modelHash !== pack.modelHash) throw new Gone(`anchor ${anchor.id} was made for another version of ${pack.name}`);
+    const built: { judged: Record<string, number> | null } = { judged: null };
+    const bytes = await this.deps.banks.get(bankKey(pack.modelHash, anchor.recipe, request.settings), async () => {
+      const reply = await this.deps.pool.run({
+        op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: pack.hasJudge,
+      }, (p) => progress.step(p.step, p.steps), signal);
+      if (reply.type !== 'bank') throw new Error(`compute thread answered ${reply.type} to a bank build`);
+      if (reply.judged) built.judged = majority(reply.judged, pack.identityHeads);
+      return reply.bank;
+    });
+    let identity = anchor.identity;
+    if (built.judged && (identity === null || rebuildIdentity)) identity = built.judged;
+    if (identity === null && pack.hasJudge) {
+      // The bank came from a cache but the identity reading was never stored: read it once.
+      const reply = await this.deps.pool.run({ op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: true },
+        (p) => progress.step(p.step, p.steps), signal);
+      if (reply.type === 'bank' && reply.judged) identity = majority(reply.judged, pack.identityHeads);
+    }
+    if (identity !== anchor.identity) {
+      await withTenant(this.deps.dataSource, projectId, (s) =>
+        s.query(`UPDATE character_anchors SET identity = $2 WHERE id = $1`, [anchor.id, identity]));
+    }
+    return { bytes, identity };
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+/**
+ * Progress to the job row: steps at most every 250 ms, frames at once; writes one at a time. A
+ * write that finds the job no longer running (cancelled) aborts the work.
+ */
+class ProgressWriter {
+  private step_ = { step: 0, total: 0 };
+  private framesDone: number | undefined;
+  private dirty = false;
+  private last = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dataSource: DataSource, private readonly projectId: string, private readonly jobId: string,
+    private readonly stop: AbortController, private readonly log: Logger) {}
+
+  step(step: number, total: number): void {
+    this.step_ = { step, total };
+    this.dirty = true;
+    if (performance.now() - this.last >= 250) void this.write();
+  }
+
+  frames(done: number, _total: number): void {
+    this.framesDone = done;
+    this.dirty = true;
+    void this.write();
+  }
+
+  flush(): Promise<void> {
+    if (this.dirty) void this.write();
+    return this.chain.then(() => {
+      if (this.stop.signal.aborted && this.stop.signal.reason instanceof Stopped) throw this.stop.signal.reason;
+    });
+  }
+
+  private write(): Promise<void> {
+    this.last = performance.now();
+    this.chain = this.chain.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const update = { ...this.step_, ...(this.framesDone !== undefined ? { framesDone: this.framesDone } : {}) };
+      try {
+        const running = await withTenant(this.dataSource, this.projectId, (s) => reportProgress(s, this.jobId, update));
+        if (!running && !this.stop.signal.aborted) this.stop.abort(new Stopped('the job was cancelled'));
+      } catch (error) {
+        this.log.warn('progress write failed', { jobId: this.jobId, error });
+      }
+    });
+    return this.chain;
+  }
+}
