@@ -18,6 +18,7 @@ const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
 export class RequestContext {
   private sessionValue: TenantSession | undefined;
   private loadersValue: Loaders | undefined;
+  private finished = false;
 
   constructor(
     readonly requestId: string,
@@ -48,6 +49,7 @@ export class RequestContext {
   }
 
   get session(): TenantSession {
+    if (this.finished) throw new Error('request context already finished');
     this.sessionValue ??= new TenantSession(this.dataSource, this.actor.projectId);
     return this.sessionValue;
   }
@@ -62,8 +64,21 @@ export class RequestContext {
     this.loadersValue = undefined;
   }
 
+  /**
+   * Commits the work so far and forgets the session and loaders: the next use opens a fresh
+   * transaction that sees the current state. A subscription calls this after each event, so it
+   * never holds a connection (or a stale snapshot) while it waits.
+   */
+  async release(): Promise<void> {
+    const session = this.sessionValue;
+    this.sessionValue = undefined;
+    this.loadersValue = undefined;
+    await session?.finish(true);
+  }
+
   /** Ends the request's transaction; a no-op when the request never touched the database. */
   async finish(commit: boolean): Promise<void> {
+    this.finished = true;
     await this.sessionValue?.finish(commit);
   }
 }

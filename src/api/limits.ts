@@ -1,6 +1,6 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLSchema, isLeafType, getNamedType } from 'graphql';
+import { DocumentNode, GraphQLSchema, isLeafType, getNamedType } from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { ErrorCode } from '../domain/common/errors';
 import { LIMITS } from '../domain/common/validation';
@@ -40,18 +40,21 @@ export const pagedEstimator: ComplexityEstimator = ({ type, field, args, childCo
   return each * (BOUNDED_LISTS[`${type.name}.${field.name}`] ?? 1);
 };
 
+/** Throws BAD_USER_INPUT when the operation's cost is over `maxCost` (HTTP and graphql-ws alike). */
+export function checkQueryCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined, maxCost: number): void {
+  const cost = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pagedEstimator] });
+  if (cost > maxCost) {
+    throw graphQLError(ErrorCode.BAD_USER_INPUT, `query cost ${cost} is over the limit of ${maxCost}; ask for smaller pages`, 400, { cost, maxCost });
+  }
+}
+
 export function queryCostPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const cost = getComplexity({
-            schema, query: document, variables: request.variables, operationName: request.operationName,
-            estimators: [pagedEstimator],
-          });
-          if (cost > maxCost) {
-            throw graphQLError(ErrorCode.BAD_USER_INPUT, `query cost ${cost} is over the limit of ${maxCost}; ask for smaller pages`, 400, { cost, maxCost });
-          }
+          checkQueryCost(schema, document, request.variables, request.operationName, maxCost);
         },
       };
     },

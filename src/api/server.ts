@@ -6,10 +6,9 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { NextFunction, Request, Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { LiveEvents, listenerConnection } from '../events/live-events';
 import { AppError, ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
 import { bearerSecret } from './auth-header';
@@ -24,6 +23,7 @@ import { queueForPack } from '../jobs/queue';
 import { Generation, createGeneration } from '../generation';
 import { imageRoute } from './image-route';
 import { Services, createServices } from './services';
+import { attachGraphqlWs } from './ws-server';
 
 export interface ApiServer {
   httpServer: Server;
@@ -48,7 +48,8 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   // Without one given (tests, benches), the server makes its own from the environment and stops its queue itself.
   const generation = given ?? createGeneration(loadConfig(), (dataSource.options as { url: string }).url, log);
   await generation.queue.ensureQueues(generation.packs.names.map(queueForPack));
-  const services = createServices(generation, dataSource, config.platformKey);
+  const live = new LiveEvents(listenerConnection(dataSource), log.child({ component: 'events' }));
+  const services = createServices(generation, dataSource, config.platformKey, live);
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   const app = express();
   app.disable('x-powered-by');
@@ -72,41 +73,10 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource, idempotencyKey);
   }
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsContexts = new WeakMap<object, Map<string, RequestContext>>();
-  const wsCleanup = useServer({
-    schema,
-    onConnect: async (ctx) => {
-      const auth = ctx.connectionParams?.authorization;
-      try {
-        (ctx.extra as Record<string, unknown>).authorization = typeof auth === 'string' ? auth : undefined;
-        await contextFor(typeof auth === 'string' ? auth : undefined);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    context: async (ctx, id) => {
-      const requestContext = await contextFor((ctx.extra as { authorization?: string }).authorization);
-      const open = wsContexts.get(ctx) ?? new Map<string, RequestContext>();
-      open.set(id, requestContext);
-      wsContexts.set(ctx, open);
-      return requestContext;
-    },
-    onComplete: async (ctx, id) => {
-      await wsContexts.get(ctx)?.get(id)?.finish(true);
-      wsContexts.get(ctx)?.delete(id);
-    },
-    onError: async (ctx, id) => {
-      await wsContexts.get(ctx)?.get(id)?.finish(false);
-      wsContexts.get(ctx)?.delete(id);
-    },
-    onClose: async (ctx) => {
-      for (const requestContext of wsContexts.get(ctx)?.values() ?? []) await requestContext.finish(false);
-    },
-  }, wsServer);
-
   const armor = armorProtection();
+  const ws = attachGraphqlWs(httpServer, {
+    schema, contextFor, validationRules: armor.validationRules, maxQueryCost: config.maxQueryCost, log,
+  });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     ...armor,
@@ -116,7 +86,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       // No cache hints are used; the plugin would otherwise run on every resolved field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await ws.dispose(); await live.stop(); } }; } },
       queryCostPlugin(schema, config.maxQueryCost),
       requestLifecyclePlugin(),
     ],
@@ -127,6 +97,8 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     introspection: process.env.NODE_ENV !== 'production',
   });
   await apollo.start();
+  // Listening before the server takes its first subscription.
+  await live.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -10,9 +10,10 @@ import { DEFAULT_MODEL } from '../domain/characters/character.service';
 import { MAX_SEED } from '../domain/common/validation';
 import { JobService } from '../domain/jobs/job.service';
 import type { Generation } from '../generation';
+import type { LiveEvents } from '../events/live-events';
 
 /** The domain services, built once per process; they hold no request state. */
-export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined) {
+export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined, live: LiveEvents) {
   const apiKeys = new ApiKeyService();
   return {
     auth: new AuthService(dataSource, platformKey),
@@ -24,6 +25,8 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     /** Signs image URLs (Render.url). */
     signer: generation.signer,
     frames: new FrameService(),
+    /** Live updates (subscriptions): this process's LISTEN connection and its fan-out. */
+    live,
   };
 }
 

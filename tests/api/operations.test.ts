@@ -33,10 +33,16 @@ describe('operations', () => {
       expect(ready.status).toBe(200);
       expect(lines.some((l) => JSON.parse(l).msg === 'migrations')).toBe(true);
 
+      const created = await (await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${config.platformKey}` },
+        body: JSON.stringify({ query: 'mutation { createProject(input: { name: "Ops" }) { secret } }' }),
+      })).json() as { data: { createProject: { secret: string } } };
       const { createClient } = await import('graphql-ws');
       const { default: WebSocket } = await import('ws');
       let closeCode: number | undefined;
       const ws = createClient({ url: `ws://127.0.0.1:${app.port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0,
+        connectionParams: { apiKey: created.data.createProject.secret },
         onNonLazyError: () => undefined, on: { closed: (event) => { closeCode = (event as { code: number }).code; } } });
       await new Promise<void>((resolve) => ws.on('connected', () => resolve()));
       expect(await connectionsTo(db.name)).toBeGreaterThan(0);

@@ -5,9 +5,10 @@ import { nodeResolvers } from './node.resolver';
 import { projectResolvers } from './project.resolver';
 import { DateTime, JSONScalar } from './scalars';
 import { storyResolvers } from './story.resolver';
+import { subscriptionResolvers } from './subscription.resolver';
 
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, subscriptionResolvers,
 ];

@@ -1,0 +1,217 @@
+import { createApiServer, ApiServer } from '../../src/api/server';
+import { withTenant } from '../../src/db/tenant-session';
+import { EVENTS_CHANNEL, storyUpdated } from '../../src/events/publisher';
+import { Logger } from '../../src/util/logger';
+import { TestApi, startTestApi } from '../support/api-harness';
+import { createStory, decodeId } from '../support/fixtures';
+import { Subscription, WsConnection, connectWs } from '../support/ws-client';
+
+const STORY_SUBSCRIPTION = `subscription($id: ID!) { storyUpdated(storyId: $id) { id title frameCount } }`;
+
+/**
+ * graphql-ws subscriptions against the real server and PostgreSQL: a real client over a real
+ * WebSocket, events from real NOTIFYs (the publisher inside tenant transactions, or raw ones).
+ */
+describe('subscriptions', () => {
+  let api: TestApi;
+  let keyA: string;
+  let keyB: string;
+  let projectA: string;
+  let storyA: string;
+  const open: WsConnection[] = [];
+
+  const connect = (params: Record<string, unknown> | undefined, url = api.url) => {
+    const connection = connectWs(url, params);
+    open.push(connection);
+    return connection;
+  };
+  const rename = async (storyGlobalId: string, title: string) => {
+    await api.db.owner.query(`UPDATE stories SET title = $1 WHERE id = $2`, [title, decodeId(storyGlobalId)]);
+  };
+  /** The real publisher, in a real tenant transaction: delivered on commit. */
+  const publishStory = (projectId: string, storyGlobalId: string) =>
+    withTenant(api.db.dataSource, projectId, (session) => storyUpdated(session, decodeId(storyGlobalId)));
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    ({ secret: keyA, projectId: projectA } = await api.createProject('Project A'));
+    ({ secret: keyB } = await api.createProject('Project B'));
+    projectA = decodeId(projectA);
+    storyA = (await createStory(api, keyA, { title: 'Alpha story', script: 'one\ntwo' })).id;
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.dispose()));
+  });
+  afterAll(() => api.close());
+
+  describe('connection', () => {
+    it('refuses a connection without a key, saying where the key goes', async () => {
+      const c = connect(undefined);
+      await expect(c.connected).rejects.toBeDefined();
+      const closed = await c.closed;
+      expect(closed.code).toBe(4401);
+      expect(closed.reason).toMatch(/^UNAUTHENTICATED: .*connection parameters.*authorization.*apiKey/);
+    });
+
+    it('refuses an unknown key and a revoked key with 4401 and the reason', async () => {
+      const unknown = connect({ authorization: 'Bearer sfk_not-a-real-key-0000000000' });
+      expect(await unknown.closed).toEqual({ code: 4401, reason: 'UNAUTHENTICATED: invalid or revoked API key' });
+
+      const created = await api.gql(`mutation { createApiKey(input: { name: "short-lived", role: VIEWER }) { apiKey { id } secret } }`, {}, keyA);
+      await api.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.data.createApiKey.apiKey.id }, keyA);
+      const revoked = connect({ apiKey: created.data.createApiKey.secret });
+      expect(await revoked.closed).toEqual({ code: 4401, reason: 'UNAUTHENTICATED: invalid or revoked API key' });
+    });
+
+    it('refuses a malformed authorization, two different keys, and the platform key', async () => {
+      expect((await connect({ authorization: keyA }).closed).code).toBe(4401);
+      const both = await connect({ authorization: `Bearer ${keyA}`, apiKey: keyB }).closed;
+      expect(both).toEqual({ code: 4401, reason: 'UNAUTHENTICATED: connection parameters authorization and apiKey name different keys' });
+      expect(await connect({ authorization: `Bearer ${api.platformKey}` }).closed)
+        .toEqual({ code: 4403, reason: 'FORBIDDEN: subscriptions need a project API key' });
+    });
+
+    it('accepts the key as { authorization } or as { apiKey }, or both when they agree', async () => {
+      await connect({ authorization: `Bearer ${keyA}` }).connected;
+      await connect({ apiKey: keyA }).connected;
+      await connect({ authorization: `Bearer ${keyA}`, apiKey: keyA }).connected;
+    });
+
+    it('stops an operation of a connection whose key was revoked since it connected', async () => {
+      const created = await api.gql(`mutation { createApiKey(input: { name: "revoked later", role: VIEWER }) { apiKey { id } secret } }`, {}, keyA);
+      const c = connect({ apiKey: created.data.createApiKey.secret });
+      await c.connected;
+      await api.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.data.createApiKey.apiKey.id }, keyA);
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+      await expect(sub.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    });
+
+    it('applies the HTTP limits: depth and query cost', async () => {
+      const c = connect({ apiKey: keyA });
+      const deep = new Subscription(c.client, `subscription($id: ID!) { storyUpdated(storyId: $id) {
+        frames { edges { node { story { frames { edges { node { story { frames { edges { node { id } } } } } } } } } } } } }`, { id: storyA });
+      await expect(deep.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+      const costly = new Subscription(c.client, `subscription($id: ID!) { storyUpdated(storyId: $id) {
+        frames(first: 100) { edges { node { story { frames(first: 100) { edges { node { id characters { id } } } } } } } } } }`, { id: storyA });
+      await expect(costly.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    });
+  });
+
+  describe('storyUpdated', () => {
+    it('sends the current state at once, then the state after each committed change', async () => {
+      const c = connect({ apiKey: keyA });
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+      expect((await sub.next()).data.storyUpdated).toEqual({ id: storyA, title: 'Alpha story', frameCount: 2 });
+
+      await rename(storyA, 'Alpha story, take 2');
+      await publishStory(projectA, storyA);
+      expect((await sub.next()).data.storyUpdated.title).toBe('Alpha story, take 2');
+
+      // A rolled-back change is never heard of: the next message is the next committed change.
+      await expect(withTenant(api.db.dataSource, projectA, async (session) => {
+        await storyUpdated(session, decodeId(storyA));
+        throw new Error('roll back');
+      })).rejects.toThrow('roll back');
+      await rename(storyA, 'Alpha story, take 3');
+      await publishStory(projectA, storyA);
+      expect((await sub.next()).data.storyUpdated.title).toBe('Alpha story, take 3');
+      expect(sub.messages).toHaveLength(3);
+      await rename(storyA, 'Alpha story');
+    });
+
+    it('hears a raw NOTIFY from any connection (another process), and holds no transaction while waiting', async () => {
+      const c = connect({ apiKey: keyA });
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+      await sub.next();
+      const idle = await api.db.owner.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`);
+      expect(idle.rows[0].n).toBe(0);
+
+      await rename(storyA, 'Renamed elsewhere');
+      await api.db.owner.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, JSON.stringify({ type: 'story.updated', projectId: projectA, storyId: decodeId(storyA) })]);
+      expect((await sub.next()).data.storyUpdated.title).toBe('Renamed elsewhere');
+      await rename(storyA, 'Alpha story');
+    });
+
+    it('lets a viewer subscribe, and completes when the story is deleted', async () => {
+      const viewer = (await api.gql(`mutation { createApiKey(input: { name: "watcher", role: VIEWER }) { secret } }`, {}, keyA)).data.createApiKey.secret;
+      const doomed = (await createStory(api, keyA, { title: 'Doomed', script: 'x' })).id;
+      const c = connect({ apiKey: viewer });
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: doomed });
+      expect((await sub.next()).data.storyUpdated.title).toBe('Doomed');
+      expect((await api.gql(`mutation($id: ID!) { deleteStory(id: $id) { deletedId } }`, { id: doomed }, keyA)).errors).toBeUndefined();
+      await publishStory(projectA, doomed);
+      await sub.done;
+      expect(sub.messages).toHaveLength(1);
+    });
+
+    it('reconnects its LISTEN after the connection drops, and re-sends the current state', async () => {
+      const listener = api.server.services.live.listener;
+      const c = connect({ apiKey: keyA });
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+      await sub.next();
+      const before = listener.connections;
+      const killed = await api.db.owner.query(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'storyforge-events'`);
+      expect(killed.rows).toEqual([{ ok: true }]);
+      await listener.waitForConnection(before);
+      // Events may have been missed while it was down: every subscriber gets the current state.
+      await rename(storyA, 'While nobody listened');
+      expect((await sub.until((m) => m.data?.storyUpdated.title === 'While nobody listened')).data.storyUpdated.title).toBe('While nobody listened');
+      await rename(storyA, 'After the reconnect');
+      await publishStory(projectA, storyA);
+      expect((await sub.until((m) => m.data?.storyUpdated.title === 'After the reconnect'))).toBeDefined();
+      await rename(storyA, 'Alpha story');
+    });
+
+    it('fans out one event to every subscriber of every API process sharing the database', async () => {
+      const second: ApiServer = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000 },
+        api.db.dataSource, new Logger('error', {}, () => undefined));
+      try {
+        const port = await second.listen(0, '127.0.0.1');
+        const here = new Subscription(connect({ apiKey: keyA }).client, STORY_SUBSCRIPTION, { id: storyA });
+        const there = new Subscription(connect({ apiKey: keyA }, `http://127.0.0.1:${port}/graphql`).client, STORY_SUBSCRIPTION, { id: storyA });
+        await here.next();
+        await there.next();
+        await rename(storyA, 'Seen everywhere');
+        await publishStory(projectA, storyA);
+        expect((await here.next()).data.storyUpdated.title).toBe('Seen everywhere');
+        expect((await there.next()).data.storyUpdated.title).toBe('Seen everywhere');
+        await rename(storyA, 'Alpha story');
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it("answers NOT_FOUND for another project's story and never sends it an event", async () => {
+      const c = connect({ apiKey: keyB });
+      const watchersBefore = api.server.services.live.hub.size;
+      const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+      const first = await sub.next();
+      expect(first.data ?? null).toBeNull();
+      expect(first.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['NOT_FOUND', 'storyId']]);
+      expect(JSON.stringify(first)).not.toMatch(/Alpha/);
+      await sub.done;
+      expect(api.server.services.live.hub.size).toBe(watchersBefore);
+
+      await publishStory(projectA, storyA);
+      // A subscriber of A on the same story hears the next event; B's subscription stays as it was.
+      const own = new Subscription(connect({ apiKey: keyA }).client, STORY_SUBSCRIPTION, { id: storyA });
+      await own.next();
+      await publishStory(projectA, storyA);
+      await own.next();
+      expect(sub.messages).toEqual([first]);
+    });
+
+    it('answers NOT_FOUND for an id of another type, BAD_USER_INPUT for a malformed one', async () => {
+      const c = connect({ apiKey: keyA });
+      const project = Buffer.from(`Project:${projectA}`).toString('base64');
+      const wrongType = new Subscription(c.client, STORY_SUBSCRIPTION, { id: project });
+      expect((await wrongType.next()).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      const malformed = new Subscription(c.client, STORY_SUBSCRIPTION, { id: 'nope' });
+      expect((await malformed.next()).errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'storyId' });
+    });
+  });
+});
