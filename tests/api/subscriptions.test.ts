@@ -1,12 +1,14 @@
 import { createApiServer, ApiServer } from '../../src/api/server';
 import { withTenant } from '../../src/db/tenant-session';
-import { EVENTS_CHANNEL, storyUpdated } from '../../src/events/publisher';
+import { EVENTS_CHANNEL, jobUpdated, storyUpdated } from '../../src/events/publisher';
 import { Logger } from '../../src/util/logger';
 import { TestApi, startTestApi } from '../support/api-harness';
-import { createStory, decodeId } from '../support/fixtures';
+import { createStory, decodeId, insertCurrentRender } from '../support/fixtures';
 import { Subscription, WsConnection, connectWs } from '../support/ws-client';
 
 const STORY_SUBSCRIPTION = `subscription($id: ID!) { storyUpdated(storyId: $id) { id title frameCount } }`;
+const JOB_SUBSCRIPTION = `subscription($id: ID!) { jobUpdated(jobId: $id) { id kind status progress { step total framesDone framesTotal }
+  error { code message } story { frames { edges { node { currentRender { id } } } } } } }`;
 
 /**
  * graphql-ws subscriptions against the real server and PostgreSQL: a real client over a real
@@ -181,6 +183,77 @@ describe('subscriptions', () => {
       } finally {
         await second.stop();
       }
+    });
+  });
+
+  describe('jobUpdated', () => {
+    /** A job row as the job system writes it (its mutations are tested in tests/jobs). */
+    const insertJob = async (storyGlobalId: string) => {
+      const { rows: [job] } = await api.db.owner.query(
+        `INSERT INTO generation_jobs (project_id, kind, status, story_id, progress_total, frames_total)
+         VALUES ($1, 'story', 'QUEUED', $2, 4, 2) RETURNING id`, [projectA, decodeId(storyGlobalId)]);
+      return { id: job.id as string, globalId: Buffer.from(`GenerationJob:${job.id}`).toString('base64') };
+    };
+    const setJob = async (id: string, assignments: string) => {
+      await api.db.owner.query(`UPDATE generation_jobs SET ${assignments} WHERE id = $1`, [id]);
+      await withTenant(api.db.dataSource, projectA, (session) => jobUpdated(session, { id, storyId: null }));
+    };
+
+    it('follows a job: status, progress, current renders; completes once it has finished', async () => {
+      const story = await createStory(api, keyA, { title: 'Job story', script: 'first\nsecond' });
+      const job = await insertJob(story.id);
+      const sub = new Subscription(connect({ apiKey: keyA }).client, JOB_SUBSCRIPTION, { id: job.globalId });
+      const first = (await sub.next()).data.jobUpdated;
+      expect(first).toMatchObject({ id: job.globalId, kind: 'STORY', status: 'QUEUED', progress: { step: 0, total: 4, framesDone: 0, framesTotal: 2 }, error: null });
+      expect(first.story.frames.edges.map((e: any) => e.node.currentRender)).toEqual([null, null]);
+
+      await setJob(job.id, `status = 'RUNNING', progress_step = 2`);
+      expect((await sub.next()).data.jobUpdated).toMatchObject({ status: 'RUNNING', progress: { step: 2, framesDone: 0 } });
+
+      const render = await insertCurrentRender(api.db.owner, story.frames.edges[0].node.id);
+      await setJob(job.id, `progress_step = 4, frames_done = 1`);
+      const third = (await sub.next()).data.jobUpdated;
+      expect(third.progress).toEqual({ step: 4, total: 4, framesDone: 1, framesTotal: 2 });
+      expect(third.story.frames.edges[0].node.currentRender.id).toBe(Buffer.from(`Render:${render.renderId}`).toString('base64'));
+
+      await setJob(job.id, `status = 'FAILED', error_code = 'GENERATION_FAILED', error_message = 'out of luck', finished_at = now()`);
+      expect((await sub.next()).data.jobUpdated).toMatchObject({ status: 'FAILED', error: { code: 'GENERATION_FAILED', message: 'out of luck' } });
+      await sub.done;
+      expect(sub.messages).toHaveLength(4);
+    });
+
+    it('sends a finished job once and completes, for a client that subscribes late', async () => {
+      const job = await insertJob(storyA);
+      await api.db.owner.query(`UPDATE generation_jobs SET status = 'SUCCEEDED', progress_step = 4, frames_done = 2 WHERE id = $1`, [job.id]);
+      const sub = new Subscription(connect({ apiKey: keyA }).client, JOB_SUBSCRIPTION, { id: job.globalId });
+      await sub.done;
+      expect(sub.messages.map((m) => m.data.jobUpdated.status)).toEqual(['SUCCEEDED']);
+    });
+
+    it('collapses changes a busy client has not taken yet into the latest state', async () => {
+      const job = await insertJob(storyA);
+      const sub = new Subscription(connect({ apiKey: keyA }).client, JOB_SUBSCRIPTION, { id: job.globalId });
+      await sub.next();
+      for (let step = 1; step <= 4; step++) await setJob(job.id, `status = 'RUNNING', progress_step = ${step}`);
+      await setJob(job.id, `status = 'SUCCEEDED', frames_done = 2`);
+      await sub.done;
+      const states = sub.messages.map((m) => m.data.jobUpdated);
+      expect(states.at(-1)).toMatchObject({ status: 'SUCCEEDED', progress: { step: 4, framesDone: 2 } });
+      expect(states.length).toBeLessThanOrEqual(6);
+      const steps = states.map((s) => s.progress.step);
+      expect(steps).toEqual([...steps].sort((x, y) => x - y));
+    });
+
+    it("answers NOT_FOUND for another project's job", async () => {
+      const job = await insertJob(storyA);
+      const sub = new Subscription(connect({ apiKey: keyB }).client, JOB_SUBSCRIPTION, { id: job.globalId });
+      const first = await sub.next();
+      expect(first.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['NOT_FOUND', 'jobId']]);
+      await sub.done;
+      await setJob(job.id, `status = 'RUNNING'`);
+      const own = new Subscription(connect({ apiKey: keyA }).client, JOB_SUBSCRIPTION, { id: job.globalId });
+      expect((await own.next()).data.jobUpdated.status).toBe('RUNNING');
+      expect(sub.messages).toEqual([first]);
     });
   });
 

@@ -1,5 +1,6 @@
 import { TestApi, startTestApi } from '../support/api-harness';
 import { contentSnapshot, createCharacter, createStory, decodeId, insertCurrentRender } from '../support/fixtures';
+import { Subscription, connectWs } from '../support/ws-client';
 
 interface Case {
   field: string;
@@ -75,12 +76,19 @@ describe('tenant isolation matrix', () => {
   /** Fields that take no id of another project: checked below for leaks instead. */
   const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'jobs', 'createProject', 'createApiKey', 'createCharacter'];
 
-  it('covers every query and mutation of the schema', () => {
+  /** Over graphql-ws: NOT_FOUND on subscribe, then the subscription completes (no event ever follows). */
+  const subscriptionCases: [string, Case][] = [
+    ['jobUpdated', { field: 'jobUpdated', query: `subscription($id: ID!) { jobUpdated(jobId: $id) { id status } }`, variables: () => ({ id: a.job }) }],
+    ['storyUpdated', { field: 'storyUpdated', query: `subscription($id: ID!) { storyUpdated(storyId: $id) { id title } }`, variables: () => ({ id: a.story }) }],
+  ];
+
+  it('covers every query, mutation and subscription of the schema', () => {
     const fields = [
       ...Object.keys(api.server.schema.getQueryType()!.getFields()),
       ...Object.keys(api.server.schema.getMutationType()!.getFields()),
+      ...Object.keys(api.server.schema.getSubscriptionType()!.getFields()),
     ];
-    const covered = new Set([...cases.map(([, c]) => c.field), ...WITHOUT_IDS]);
+    const covered = new Set([...[...cases, ...subscriptionCases].map(([, c]) => c.field), ...WITHOUT_IDS]);
     expect(fields.filter((f) => !covered.has(f))).toEqual([]);
   });
 
@@ -92,6 +100,21 @@ describe('tenant isolation matrix', () => {
     const text = JSON.stringify(result);
     expect(text).not.toMatch(/Alpha|alpha/);
     expect(await contentSnapshot(api.db.owner, projectA)).toEqual(before);
+  });
+
+  it.each(subscriptionCases)("subscription %s with B's key on A's ids: NOT_FOUND, no data, completed", async (_name, c) => {
+    const ws = connectWs(api.url, { apiKey: keyB });
+    try {
+      const sub = new Subscription(ws.client, c.query, c.variables());
+      const first = await sub.next();
+      await sub.done;
+      expect(first.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+      expect(first.data?.[c.field] ?? null).toBeNull();
+      expect(JSON.stringify(sub.messages)).not.toMatch(/Alpha|alpha/);
+      expect(sub.messages).toHaveLength(1);
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it("lists and the viewer show B nothing of A", async () => {

@@ -1,11 +1,25 @@
+import type { GenerationJob, JobStatus } from '../../db/entities/generation-job.entity';
 import type { Story } from '../../db/entities/story.entity';
 import type { RequestContext } from '../context';
 import { fromGlobalId } from '../global-id';
 import { follow } from './live';
 
+/** A job in one of these states changes no more. */
+const FINISHED: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
 /** Subscriptions over graphql-ws: tenant-checked on subscribe, current state re-read per event. */
 export const subscriptionResolvers = {
   Subscription: {
+    jobUpdated: {
+      subscribe: async (_: unknown, args: { jobId: string }, ctx: RequestContext) => {
+        ctx.require('viewer');
+        const id = fromGlobalId(args.jobId, 'GenerationJob', 'jobId');
+        return follow<GenerationJob>(ctx, {
+          kind: 'job', id, load: () => ctx.loaders.job.load(id), field: 'jobId', what: 'job', isLast: (job) => FINISHED.has(job.status),
+        });
+      },
+      resolve: (job: GenerationJob) => job,
+    },
     storyUpdated: {
       subscribe: async (_: unknown, args: { storyId: string }, ctx: RequestContext) => {
         ctx.require('viewer');
