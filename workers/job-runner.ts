@@ -72,7 +72,8 @@ export class JobRunner {
       log.warn('job attempt failed', { jobId, projectId, code, final, attempt: entry.retryCount + 1, error });
       await withTenant(dataSource, projectId, (s) => recordFailure(s, jobId, code, message, final));
       if (error instanceof Gone) return; // FAILED for good; the queue entry completes
-      throw error; // the queue retries it, or dead-letters it after the last try
+      // The queue keeps only the message (its output); details are in the log above.
+      throw new Error(`${code}: ${message}`); // the queue retries it, or dead-letters it after the last try
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -80,8 +81,10 @@ export class JobRunner {
 
   /** A dead-lettered entry: the job ran out of tries (its last worker may have died). */
   async deadLetter(message: JobMessage, reason: string): Promise<void> {
-    const code = /timeout|expired|ran past/i.test(reason) ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
-    await withTenant(this.deps.dataSource, message.projectId, (s) => recordFailure(s, message.jobId, code, reason, true));
+    const ours = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
+    const known = ours && (Object.values(JobErrorCode) as string[]).includes(ours[1]!) ? (ours[1] as JobErrorCode) : undefined;
+    const code = known ?? (/timeout|expired/i.test(reason) ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED);
+    await withTenant(this.deps.dataSource, message.projectId, (s) => recordFailure(s, message.jobId, code, known ? ours![2]! : reason, true));
   }
 
   private async anchor(projectId: string, request: AnchorJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {

@@ -51,8 +51,8 @@ export async function succeed(session: TenantSession, jobId: string, result: Rec
  */
 export async function recordFailure(session: TenantSession, jobId: string, code: JobErrorCode, message: string, final: boolean): Promise<void> {
   const job = await session.one(GenerationJob,
-    `UPDATE generation_jobs SET status = $2, error_code = $3, error_message = $4,
-       finished_at = CASE WHEN $2 = 'FAILED' THEN now() ELSE finished_at END, updated_at = now()
+    `UPDATE generation_jobs SET status = $2::varchar, error_code = $3, error_message = $4,
+       finished_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE finished_at END, updated_at = now()
      WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id, story_id`,
     [jobId, final ? 'FAILED' : 'QUEUED', code, message.slice(0, 2000)]);
   if (job) await jobUpdated(session, job);
