@@ -99,7 +99,8 @@ def main():
         "text": {"max_length": world.MAX_TOKENS, "hidden_size": text.cfg.width,
                  "tokenizer": "story-world-words"},
         "scheduler": {**schedule.scheduler_config(), "timestep_spacing": "trailing",
-                      "steps_offset": 0, "set_alpha_to_one": True, "clip_sample": False},
+                      "steps_offset": 0, "set_alpha_to_one": True,
+                      "clip_sample": sampler.CLIP_SAMPLE, "clip_sample_range": 1.0},
         "defaults": {"scheduler": "ddim", "steps": 25, "guidance": 5.0,
                      "negative_prompt": "",
                      # The model only knows captions with an action: identity frames get one each.

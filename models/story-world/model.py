@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import schedule
+
 
 @dataclass
 class UNetConfig:
@@ -300,7 +302,8 @@ class UNetMidBlock2DCrossAttn(nn.Module):
 
 
 class UNet2DConditionModel(nn.Module):
-    """sample [B,3,H,W], timestep [B], encoder_hidden_states [B,L,C] -> noise [B,3,H,W].
+    """sample [B,3,H,W], timestep [B], encoder_hidden_states [B,L,C] -> noise [B,3,H,W]
+    (epsilon; internally parametrised through v, see forward).
 
     conv_in cuts the picture into patch x patch cells (the token grid attention sees) and
     conv_out shuffles channels back to pixels. Each level halves the grid; levels with
@@ -336,11 +339,20 @@ class UNet2DConditionModel(nn.Module):
         assert not skip_chs
         self.conv_norm_out = nn.GroupNorm(_groups(chs[0]), chs[0])
         self.conv_out = nn.Conv2d(chs[0], cfg.out_channels * p * p, 3, padding=1)
+        self.register_buffer("alphas_cumprod", schedule.alphas_cumprod().float(), persistent=False)
 
     def self_attention_layers(self) -> dict[str, Attention]:
         return {m.name: m for m in self.modules() if isinstance(m, Attention) and m.is_self}
 
     def forward(self, sample, timestep, encoder_hidden_states):
+        v = self.predict_v(sample, timestep, encoder_hidden_states)
+        # The network predicts v = sqrt(a) eps - sqrt(1 - a) x0 (trained on v: well conditioned
+        # at every noise level) and the UNet returns epsilon = sqrt(1 - a) x_t + sqrt(a) v, the
+        # interface of an epsilon-prediction model.
+        a = self._alpha_bar(timestep)[:, None, None, None]
+        return (1 - a).sqrt() * sample + a.sqrt() * v
+
+    def predict_v(self, sample, timestep, encoder_hidden_states):
         temb = self.time_embedding(timestep_embedding(timestep, self.cfg.block_channels[0]))
         x = self.conv_in(sample)
         skips = [x]
@@ -350,8 +362,16 @@ class UNet2DConditionModel(nn.Module):
         x = self.mid_block(x, temb, encoder_hidden_states)
         for blk in self.up_blocks:
             x = blk(x, skips, temb, encoder_hidden_states)
-        x = self.conv_out(F.silu(self.conv_norm_out(x)))
-        return F.pixel_shuffle(x, self.cfg.patch)
+        return F.pixel_shuffle(self.conv_out(F.silu(self.conv_norm_out(x))), self.cfg.patch)
+
+    def _alpha_bar(self, timestep):
+        # Linear interpolation, so fractional timesteps (Euler's) work too.
+        t = timestep.float().clamp(0, self.alphas_cumprod.shape[0] - 1)
+        lo = t.floor()
+        w = t - lo
+        lo = lo.long()
+        hi = (lo + 1).clamp(max=self.alphas_cumprod.shape[0] - 1)
+        return self.alphas_cumprod[lo] * (1 - w) + self.alphas_cumprod[hi] * w
 
 
 def build(vocab_size: int, ucfg: UNetConfig | None = None, tcfg: TextConfig | None = None):

@@ -27,6 +27,8 @@ import world
 from sfrng import Rng
 
 SIZE = world.SIZE
+# Pixel-space DDPM practice: clip the predicted x0 (the manifest says clip_sample: true).
+CLIP_SAMPLE = True
 
 
 def load(ckpt_path: str):
@@ -148,6 +150,10 @@ def sample(text, unet, prompts: list[str], seeds: list[int], steps: int = 25,
             prev = t - schedule.TRAIN_TIMESTEPS // steps
             a_prev = acp[prev].item() if prev >= 0 else 1.0
             x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+            if CLIP_SAMPLE:
+                # diffusers' clip_sample: the predicted clean picture stays in [-1, 1]; the
+                # noise direction keeps the model's own epsilon (use_clipped_model_output off).
+                x0 = x0.clamp(-1.0, 1.0)
             x = (a_prev ** 0.5 * x0 + (1 - a_prev) ** 0.5 * eps).float()
     finally:
         for name in csa_layers:

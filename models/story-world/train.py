@@ -96,10 +96,14 @@ def main():
         ctl = GroupCSA(B, G, rates, n_id, args.layer_prob, gen)
         for layer in layers:
             layer.csa = ctl
-        pred = unet(xt, t, text(ids))
+        v_pred = unet.predict_v(xt, t, text(ids))
         for layer in layers:
             layer.csa = None
-        loss = F.mse_loss(pred, noise)
+        # v-loss: the UNet's epsilon output is sqrt(1-a) x_t + sqrt(a) v (see model.py), and
+        # |v - v*|^2 weights every noise level alike where |eps - eps*|^2 would ignore x0 at
+        # high noise (its weight there is a).
+        v_target = a.sqrt() * noise - (1 - a).sqrt() * x0
+        loss = F.mse_loss(v_pred, v_target)
 
         lr = args.lr * min(1.0, (step + 1) / args.warmup)
         for g in opt.param_groups:
