@@ -4,6 +4,7 @@ import { ApiServer, createApiServer } from './api/server';
 import type { Logger } from './util/logger';
 import { Generation, createGeneration } from './generation';
 import { GenerationWorkers, startGenerationWorkers } from '../workers/generation-workers';
+import { webhookSettings } from './webhooks/webhook-settings';
 
 export interface App {
   database: Database;
@@ -24,7 +25,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let port: number;
   let workers: GenerationWorkers | undefined;
   try {
-    api = await createApiServer(config, database.dataSource, log, generation);
+    api = await createApiServer({ ...config, webhooks: webhookSettings(config) }, database.dataSource, log, generation);
     workers = config.workers > 0 ? await startGenerationWorkers(config, database.dataSource, generation, log) : undefined;
     port = await api.listen(config.port, config.host);
   } catch (error) {

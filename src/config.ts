@@ -38,6 +38,15 @@ export interface Config {
   /** HMAC secret of image URLs; unset: generated into dataDir/url-secret. */
   urlSecret: string | undefined;
   urlTtlSeconds: number;
+  /** Seals webhook signing secrets (AES-256-GCM); unset: generated into dataDir/webhook-key. */
+  webhookKey: string | undefined;
+  /** Webhooks may reach private, loopback and link-local addresses (local receivers, tests). */
+  webhooksAllowPrivate: boolean;
+  webhookTimeoutMs: number;
+  /** Tries per event and webhook, the first included. */
+  webhookMaxAttempts: number;
+  /** Delay before the first retry; doubled on each further one (capped at an hour). */
+  webhookRetryBaseMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -81,6 +90,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bankCacheBytes: int(env, 'STORYFORGE_BANK_CACHE_MB', 256) * 1024 * 1024,
     urlSecret: env.STORYFORGE_URL_SECRET || undefined,
     urlTtlSeconds: Math.max(1, int(env, 'STORYFORGE_URL_TTL_SECONDS', 3600)),
+    webhookKey: env.STORYFORGE_WEBHOOK_KEY || undefined,
+    webhooksAllowPrivate: env.STORYFORGE_WEBHOOKS_ALLOW_PRIVATE === '1',
+    webhookTimeoutMs: Math.max(100, int(env, 'STORYFORGE_WEBHOOK_TIMEOUT_MS', 10_000)),
+    webhookMaxAttempts: Math.max(1, int(env, 'STORYFORGE_WEBHOOK_MAX_ATTEMPTS', 8)),
+    webhookRetryBaseMs: Math.max(1, int(env, 'STORYFORGE_WEBHOOK_RETRY_BASE_MS', 30_000)),
   };
 }
 

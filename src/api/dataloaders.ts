@@ -7,6 +7,9 @@ import { Render } from '../db/entities/render.entity';
 import { Story } from '../db/entities/story.entity';
 import { ApiKey } from '../db/entities/api-key.entity';
 import { Project } from '../db/entities/project.entity';
+import { Webhook } from '../db/entities/webhook.entity';
+import { WebhookDelivery } from '../db/entities/webhook-delivery.entity';
+import { WEBHOOK_COLUMNS } from '../domain/webhooks/webhook.service';
 import { GenerationJob } from '../db/entities/generation-job.entity';
 import type { ObjectLiteral, EntityTarget } from 'typeorm';
 import { API_KEY_COLUMNS } from '../domain/api-keys/api-key.service';
@@ -124,6 +127,8 @@ export function createLoaders(session: TenantSession) {
     frame: byId(Frame, 'frames'),
     render: byId(Render, 'renders'),
     image: byId(Image, 'images'),
+    webhook: byId(Webhook, 'webhooks', WEBHOOK_COLUMNS),
+    webhookDelivery: byId(WebhookDelivery, 'webhook_deliveries'),
     cast,
     framePage,
     currentRender,

@@ -1,7 +1,9 @@
 import { badInput, notFound } from '../domain/common/errors';
 
-export type NodeType = 'Project' | 'ApiKey' | 'Character' | 'Story' | 'Frame' | 'Render' | 'Image' | 'GenerationJob';
-export const NODE_TYPES: readonly NodeType[] = ['Project', 'ApiKey', 'Character', 'Story', 'Frame', 'Render', 'Image', 'GenerationJob'];
+export type NodeType = 'Project' | 'ApiKey' | 'Character' | 'Story' | 'Frame' | 'Render' | 'Image' | 'GenerationJob'
+  | 'Webhook' | 'WebhookDelivery';
+export const NODE_TYPES: readonly NodeType[] = ['Project', 'ApiKey', 'Character', 'Story', 'Frame', 'Render', 'Image', 'GenerationJob',
+  'Webhook', 'WebhookDelivery'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

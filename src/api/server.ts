@@ -9,6 +9,11 @@ import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { LiveEvents, listenerConnection } from '../events/live-events';
+import { WebhookService } from '../domain/webhooks/webhook.service';
+import { WebhookDispatcher } from '../webhooks/dispatcher';
+import { WEBHOOKS_CHANNEL } from '../webhooks/outbox';
+import { SecretBox } from '../webhooks/secret-box';
+import { WebhookSettings, webhookSettings } from '../webhooks/webhook-settings';
 import { AppError, ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
 import { bearerSecret } from './auth-header';
@@ -37,7 +42,10 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>;
+export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'> & {
+  /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
+  webhooks?: WebhookSettings;
+};
 
 /**
  * One http.Server hosts GraphQL over HTTP (/graphql), graphql-ws on the same path, and the
@@ -49,7 +57,13 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   const generation = given ?? createGeneration(loadConfig(), (dataSource.options as { url: string }).url, log);
   await generation.queue.ensureQueues(generation.packs.names.map(queueForPack));
   const live = new LiveEvents(listenerConnection(dataSource), log.child({ component: 'events' }));
-  const services = createServices(generation, dataSource, config.platformKey, live);
+  const hooks = config.webhooks ?? webhookSettings(loadConfig());
+  let box: SecretBox | undefined;
+  const secretBox = () => (box ??= new SecretBox(hooks.key()));
+  const dispatcher = new WebhookDispatcher({ dataSource, box: secretBox, settings: hooks, log: log.child({ component: 'webhooks' }) });
+  live.onChannel(WEBHOOKS_CHANNEL, () => dispatcher.wake());
+  const webhooks = new WebhookService({ box: secretBox, allowPrivate: hooks.allowPrivate, maxPerProject: 20 });
+  const services = createServices(generation, dataSource, config.platformKey, live, webhooks);
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   const app = express();
   app.disable('x-powered-by');
@@ -86,7 +100,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       // No cache hints are used; the plugin would otherwise run on every resolved field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await ws.dispose(); await live.stop(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await ws.dispose(); await dispatcher.stop(); await live.stop(); } }; } },
       queryCostPlugin(schema, config.maxQueryCost),
       requestLifecyclePlugin(),
     ],
@@ -99,6 +113,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   await apollo.start();
   // Listening before the server takes its first subscription.
   await live.start();
+  dispatcher.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

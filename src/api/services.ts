@@ -11,9 +11,10 @@ import { MAX_SEED } from '../domain/common/validation';
 import { JobService } from '../domain/jobs/job.service';
 import type { Generation } from '../generation';
 import type { LiveEvents } from '../events/live-events';
+import type { WebhookService } from '../domain/webhooks/webhook.service';
 
 /** The domain services, built once per process; they hold no request state. */
-export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined, live: LiveEvents) {
+export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined, live: LiveEvents, webhooks: WebhookService) {
   const apiKeys = new ApiKeyService();
   return {
     auth: new AuthService(dataSource, platformKey),
@@ -27,6 +28,7 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     frames: new FrameService(),
     /** Live updates (subscriptions): this process's LISTEN connection and its fan-out. */
     live,
+    webhooks,
   };
 }
 

@@ -22,13 +22,22 @@ export function listenerConnection(dataSource: DataSource): ClientConfig {
 export class LiveEvents {
   readonly hub = new EventHub();
   readonly listener: PgEventListener;
+  private readonly wakeChannels = new Map<string, () => void>();
 
   constructor(connection: ClientConfig, log: Logger, options: { heartbeatMs?: number; retryMs?: { min: number; max: number } } = {}) {
     this.listener = new PgEventListener({
-      connection, log, ...options,
+      connection, log, ...options, wakeChannels: this.wakeChannels,
       onEvent: (event) => this.hub.dispatch(event),
       onListening: () => this.hub.resync(),
     });
+  }
+
+  /**
+   * Calls `wake` on every NOTIFY on `channel`, and after every (re)connection (NOTIFYs sent while
+   * it was down are lost). The same connection listens; call before start().
+   */
+  onChannel(channel: string, wake: () => void): void {
+    this.wakeChannels.set(channel, wake);
   }
 
   start(): Promise<void> {

@@ -7,6 +7,8 @@ export interface PgListenerOptions {
   /** A connection of its own (not from the pool): it stays in LISTEN for the life of the process. */
   connection: ClientConfig;
   onEvent(event: StoryForgeEvent): void;
+  /** Other channels to LISTEN on: a NOTIFY there (its payload ignored) calls the function. */
+  wakeChannels?: ReadonlyMap<string, () => void>;
   /** After every (re)connection: events sent while it was down were missed. */
   onListening(): void;
   log: Logger;
@@ -77,7 +79,10 @@ export class PgEventListener {
     client.on('error', (error) => this.dropped(client, error));
     client.on('end', () => this.dropped(client));
     client.on('notification', (message) => {
-      if (message.channel !== EVENTS_CHANNEL) return;
+      if (message.channel !== EVENTS_CHANNEL) {
+        this.options.wakeChannels?.get(message.channel)?.();
+        return;
+      }
       const event = parseEvent(message.payload);
       if (event) this.options.onEvent(event);
       else this.options.log.warn('ignored a malformed event', { channel: message.channel });
@@ -85,6 +90,7 @@ export class PgEventListener {
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      for (const channel of this.options.wakeChannels?.keys() ?? []) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -98,6 +104,7 @@ export class PgEventListener {
     this.connections += 1;
     if (this.connections > 1) this.options.log.info('events listener reconnected', { connections: this.connections });
     this.options.onListening();
+    for (const wake of this.options.wakeChannels?.values() ?? []) wake();
     const waiters = this.waiters;
     this.waiters = [];
     waiters.forEach((check) => check());

@@ -1,5 +1,6 @@
 import type { GenerationJob } from '../db/entities/generation-job.entity';
 import type { TenantSession } from '../db/tenant-session';
+import { queueJobWebhooks, queueStoryWebhooks } from '../webhooks/outbox';
 
 /** The one PostgreSQL channel every process publishes on and listens to. */
 export const EVENTS_CHANNEL = 'storyforge_events';
@@ -25,14 +26,19 @@ export async function publish(session: TenantSession, event: StoryForgeEvent): P
   await session.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, JSON.stringify(event)]);
 }
 
-/** A job's status, progress or result changed. */
+/**
+ * A job's status, progress or result changed. Also queues the project's webhooks once the job
+ * has finished (same transaction, so they exist exactly when the change committed).
+ */
 export async function jobUpdated(session: TenantSession, job: Pick<GenerationJob, 'id'> & Partial<Pick<GenerationJob, 'storyId'>>): Promise<void> {
   await publish(session, {
     type: 'job.updated', projectId: session.projectId, jobId: job.id, ...(job.storyId ? { storyId: job.storyId } : {}),
   });
+  await queueJobWebhooks(session, job.id);
 }
 
-/** A story, its frames or their current renders changed. */
+/** A story, its frames or their current renders changed. Also queues the project's story.updated webhooks. */
 export async function storyUpdated(session: TenantSession, storyId: string): Promise<void> {
   await publish(session, { type: 'story.updated', projectId: session.projectId, storyId });
+  await queueStoryWebhooks(session, storyId);
 }

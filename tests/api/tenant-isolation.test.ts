@@ -38,6 +38,13 @@ describe('tenant isolation matrix', () => {
     a.apiKey = key.data.createApiKey.apiKey.id;
     const job = await api.gql(`mutation($id: ID!) { generateStory(storyId: $id) { job { id } } }`, { id: a.story }, keyA);
     a.job = job.data.generateStory.job.id;
+    const hook = await api.gql(`mutation { createWebhook(input: { url: "https://alpha.example.com/hook", events: [STORY_UPDATED] }) { webhook { id } } }`, {}, keyA);
+    a.webhook = hook.data.createWebhook.webhook.id;
+    const { rows: [message] } = await api.db.owner.query(`INSERT INTO webhook_messages (project_id, webhook_id, event, event_id, body, status)
+      VALUES ($1, $2, 'story.updated', gen_random_uuid(), '{}', 'DELIVERED') RETURNING id, event_id`, [projectA, decodeId(a.webhook)]);
+    const { rows: [delivery] } = await api.db.owner.query(`INSERT INTO webhook_deliveries (project_id, webhook_id, message_id, event, event_id, attempt, http_status, duration_ms)
+      VALUES ($1, $2, $3, 'story.updated', $4, 1, 200, 12) RETURNING id`, [projectA, decodeId(a.webhook), message.id, message.event_id]);
+    a.webhookDelivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64');
     const storyB = await createStory(api, keyB, { title: 'Beta story', script: 'beta one' });
     b.story = storyB.id;
     b.frame = storyB.frames.edges[0].node.id;
@@ -54,6 +61,9 @@ describe('tenant isolation matrix', () => {
     ['node(Render)', node('render')],
     ['node(Image)', node('image')],
     ['node(GenerationJob)', node('job')],
+    ['node(Webhook)', node('webhook')],
+    ['node(WebhookDelivery)', node('webhookDelivery')],
+    ['deleteWebhook', { field: 'deleteWebhook', query: `mutation($id: ID!) { deleteWebhook(id: $id) { deletedId } }`, variables: () => ({ id: a.webhook }) }],
     ['revokeApiKey', { field: 'revokeApiKey', query: `mutation($id: ID!) { revokeApiKey(id: $id) { id name } }`, variables: () => ({ id: a.apiKey }) }],
     ['updateCharacter', { field: 'updateCharacter', query: `mutation($id: ID!) { updateCharacter(id: $id, input: { description: "stolen" }) { id name } }`, variables: () => ({ id: a.character }) }],
     ['deleteCharacter', { field: 'deleteCharacter', query: `mutation($id: ID!) { deleteCharacter(id: $id) { deletedId } }`, variables: () => ({ id: a.spare }) }],
@@ -74,7 +84,8 @@ describe('tenant isolation matrix', () => {
   ];
 
   /** Fields that take no id of another project: checked below for leaks instead. */
-  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'jobs', 'createProject', 'createApiKey', 'createCharacter'];
+  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'jobs', 'webhooks', 'createProject', 'createApiKey', 'createCharacter',
+    'createWebhook'];
 
   /** Over graphql-ws: NOT_FOUND on subscribe, then the subscription completes (no event ever follows). */
   const subscriptionCases: [string, Case][] = [
@@ -125,6 +136,7 @@ describe('tenant isolation matrix', () => {
       stories(first: 10) { edges { node { id title frames(first: 20) { edges { node { id prompt } } } } } }
       apiKeys(first: 100) { edges { node { id name } } }
       jobs(first: 100) { edges { node { id status story { id } } } }
+      webhooks(first: 20) { edges { node { id url deliveries(first: 5) { edges { node { id } } } } } }
     }`, {}, keyB);
     expect(r.errors).toBeUndefined();
     const text = JSON.stringify(r.data);
@@ -133,6 +145,7 @@ describe('tenant isolation matrix', () => {
     expect(r.data.found.edges).toEqual([]);
     expect(r.data.stories.edges.map((e: any) => e.node.title)).toEqual(['Beta story']);
     expect(r.data.jobs.edges).toEqual([]);
+    expect(r.data.webhooks.edges).toEqual([]);
   });
 
   it("still serves A everything with A's key", async () => {

@@ -6,7 +6,7 @@ import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
   'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'images', 'projects', 'reference_image_sets',
-  'reference_images', 'renders', 'stories', 'story_characters',
+  'reference_images', 'renders', 'stories', 'story_characters', 'webhook_deliveries', 'webhook_messages', 'webhooks',
 ];
 
 describe('migrations', () => {
@@ -21,7 +21,7 @@ describe('migrations', () => {
     expect(before.rows[0].n).toBe(0);
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000']);
+    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -59,13 +59,16 @@ describe('migrations', () => {
 
   it('revert cleanly and apply again', async () => {
     await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const hooks = await db.owner.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'webhook%'`);
+    expect(hooks.rows[0].n).toBe(0);
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
     const queue = await db.owner.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgboss'`);
     expect(queue.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
     const left = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     expect(left.rows.map((r) => r.tablename)).toEqual(['migrations']);
     const again = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(again).toHaveLength(2);
+    expect(again).toHaveLength(3);
   });
 });
 
@@ -91,12 +94,19 @@ describe('ON DELETE rules', () => {
       const { rows: [j] } = await db.owner.query(`INSERT INTO generation_jobs (project_id, kind, story_id) VALUES ($1, 'story', $2) RETURNING id`, [p.id, s.id]);
       await db.owner.query(`INSERT INTO renders (project_id, frame_id, job_id, image_id, thumbnail_image_id, prompt, seed, steps, guidance, scheduler, model, width, height, is_current)
         VALUES ($1, $2, $3, $4, $4, 'p', 1, 10, 5, 'ddim', 'm', 1, 1, true)`, [p.id, f.id, j.id, i.id]);
+      const { rows: [w] } = await db.owner.query(`INSERT INTO webhooks (project_id, url, events, secret_sealed, secret_key_id, secret_prefix)
+        VALUES ($1, 'https://example.com/h', '{story.updated}', '\\x00', repeat('0', 16), 'whsec_') RETURNING id`, [p.id]);
+      const { rows: [m] } = await db.owner.query(`INSERT INTO webhook_messages (project_id, webhook_id, event, event_id, body)
+        VALUES ($1, $2, 'story.updated', gen_random_uuid(), '{}') RETURNING id, event_id`, [p.id, w.id]);
+      await db.owner.query(`INSERT INTO webhook_deliveries (project_id, webhook_id, message_id, event, event_id, attempt, duration_ms)
+        VALUES ($1, $2, $3, 'story.updated', $4, 1, 5)`, [p.id, w.id, m.id, m.event_id]);
       return p.id as string;
     };
     const doomed = await seed('doomed');
     const kept = await seed('kept');
     await db.owner.query(`DELETE FROM projects WHERE id = $1`, [doomed]);
-    for (const table of ['characters', 'stories', 'story_characters', 'frames', 'images', 'reference_images', 'renders', 'generation_jobs']) {
+    for (const table of ['characters', 'stories', 'story_characters', 'frames', 'images', 'reference_images', 'renders', 'generation_jobs',
+      'webhooks', 'webhook_messages', 'webhook_deliveries']) {
       const { rows } = await db.owner.query(`SELECT project_id, count(*)::int AS n FROM ${table} GROUP BY 1`);
       expect({ table, rows }).toEqual({ table, rows: [{ project_id: kept, n: 1 }] });
     }
@@ -123,7 +133,7 @@ describe('migrate() from several processes at once', () => {
     try {
       const log = new Logger('error', {}, () => undefined);
       const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 2]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 3]);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));
       await first.drop();

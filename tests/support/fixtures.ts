@@ -48,7 +48,8 @@ export async function tableCounts(owner: Client): Promise<Record<string, number>
 /** A snapshot of one project's rows, to prove an operation changed nothing of it. */
 export async function contentSnapshot(owner: Client, projectId: string): Promise<string> {
   const parts: string[] = [];
-  for (const t of ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors']) {
+  for (const t of ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors',
+    'webhooks', 'webhook_messages', 'webhook_deliveries']) {
     const column = t === 'projects' ? 'id' : 'project_id';
     const { rows } = await owner.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x WHERE ${column} = $1 ORDER BY 1`, [projectId]);
     parts.push(t + ':' + rows.map((r) => r.j).join('\n'));

@@ -6,9 +6,10 @@ import { projectResolvers } from './project.resolver';
 import { DateTime, JSONScalar } from './scalars';
 import { storyResolvers } from './story.resolver';
 import { subscriptionResolvers } from './subscription.resolver';
+import { webhookResolvers } from './webhook.resolver';
 
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, subscriptionResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, subscriptionResolvers, webhookResolvers,
 ];

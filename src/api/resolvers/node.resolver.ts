@@ -6,6 +6,8 @@ import { Project } from '../../db/entities/project.entity';
 import { Render } from '../../db/entities/render.entity';
 import { Story } from '../../db/entities/story.entity';
 import { GenerationJob } from '../../db/entities/generation-job.entity';
+import { Webhook } from '../../db/entities/webhook.entity';
+import { WebhookDelivery } from '../../db/entities/webhook-delivery.entity';
 import { notFound } from '../../domain/common/errors';
 import type { RequestContext } from '../context';
 import { NodeType, parseGlobalId } from '../global-id';
@@ -13,11 +15,15 @@ import { NodeType, parseGlobalId } from '../global-id';
 const TYPES: [NodeType, new () => object][] = [
   ['Project', Project], ['ApiKey', ApiKey], ['Character', Character], ['Story', Story],
   ['Frame', Frame], ['Render', Render], ['Image', Image], ['GenerationJob', GenerationJob],
+  ['Webhook', Webhook], ['WebhookDelivery', WebhookDelivery],
 ];
+
+/** Seen by admins only; anyone else gets NOT_FOUND, as for another project's ids. */
+const ADMIN_ONLY: ReadonlySet<NodeType> = new Set(['ApiKey', 'Webhook', 'WebhookDelivery']);
 
 export const nodeResolvers = {
   Query: {
-    /** Anything of another project, or an API key seen by a non-admin, is NOT_FOUND. */
+    /** Anything of another project, or an API key or webhook seen by a non-admin, is NOT_FOUND. */
     node: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
       ctx.require('viewer');
       const { type, id } = parseGlobalId(args.id, 'id');
@@ -25,8 +31,9 @@ export const nodeResolvers = {
       const found = await {
         Project: loaders.project, ApiKey: loaders.apiKey, Character: loaders.character, Story: loaders.story,
         Frame: loaders.frame, Render: loaders.render, Image: loaders.image, GenerationJob: loaders.job,
+        Webhook: loaders.webhook, WebhookDelivery: loaders.webhookDelivery,
       }[type].load(id);
-      if (!found || (type === 'ApiKey' && ctx.actor.role !== 'admin')) throw notFound('id', 'node');
+      if (!found || (ADMIN_ONLY.has(type) && ctx.actor.role !== 'admin')) throw notFound('id', 'node');
       return found;
     },
   },
