@@ -52,7 +52,7 @@ export class JobRunner {
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const progress = new ProgressWriter(dataSource, projectId, jobId, stop, log);
+    const progress = new ProgressWriter(dataSource, projectId, jobId, job.attempts, stop, log);
     try {
       const request = job.request as unknown as JobRequest;
       const pack = this.deps.packs.get(request.pack);
@@ -61,7 +61,7 @@ export class JobRunner {
         ? await this.anchor(projectId, request, pack, progress, stop.signal)
         : await this.renders(projectId, jobId, request, pack, progress, stop.signal);
       await progress.flush();
-      await withTenant(dataSource, projectId, (s) => succeed(s, jobId, result));
+      await withTenant(dataSource, projectId, (s) => succeed(s, jobId, job.attempts, result));
     } catch (error) {
       await progress.flush().catch(() => undefined);
       if (error instanceof Stopped || (error instanceof ComputeCancelled && !signal.aborted)) return; // cancelled: done
@@ -70,7 +70,7 @@ export class JobRunner {
         : signal.aborted ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
       const message = signal.aborted ? `the attempt ran past ${entry.expireInSeconds} s` : (error as Error).message;
       log.warn('job attempt failed', { jobId, projectId, code, final, attempt: entry.retryCount + 1, error });
-      await withTenant(dataSource, projectId, (s) => recordFailure(s, jobId, code, message, final));
+      await withTenant(dataSource, projectId, (s) => recordFailure(s, jobId, job.attempts, code, message, final));
       if (error instanceof Gone) return; // FAILED for good; the queue entry completes
       // The queue keeps only the message (its output); details are in the log above.
       throw new Error(`${code}: ${message}`); // the queue retries it, or dead-letters it after the last try
@@ -84,7 +84,7 @@ export class JobRunner {
     const ours = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
     const known = ours && (Object.values(JobErrorCode) as string[]).includes(ours[1]!) ? (ours[1] as JobErrorCode) : undefined;
     const code = known ?? (/timeout|expired/i.test(reason) ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED);
-    await withTenant(this.deps.dataSource, message.projectId, (s) => recordFailure(s, message.jobId, code, known ? ours![2]! : reason, true));
+    await withTenant(this.deps.dataSource, message.projectId, (s) => recordFailure(s, message.jobId, null, code, known ? ours![2]! : reason, true));
   }
 
   private async anchor(projectId: string, request: AnchorJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {
@@ -195,7 +195,7 @@ class ProgressWriter {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly dataSource: DataSource, private readonly projectId: string, private readonly jobId: string,
-    private readonly stop: AbortController, private readonly log: Logger) {}
+    private readonly attempt: number, private readonly stop: AbortController, private readonly log: Logger) {}
 
   step(step: number, total: number): void {
     this.step_ = { step, total };
@@ -223,8 +223,8 @@ class ProgressWriter {
       this.dirty = false;
       const update = { ...this.step_, ...(this.framesDone !== undefined ? { framesDone: this.framesDone } : {}) };
       try {
-        const running = await withTenant(this.dataSource, this.projectId, (s) => reportProgress(s, this.jobId, update));
-        if (!running && !this.stop.signal.aborted) this.stop.abort(new Stopped('the job was cancelled'));
+        const running = await withTenant(this.dataSource, this.projectId, (s) => reportProgress(s, this.jobId, this.attempt, update));
+        if (!running && !this.stop.signal.aborted) this.stop.abort(new Stopped('the job was cancelled, or a newer attempt runs it'));
       } catch (error) {
         this.log.warn('progress write failed', { jobId: this.jobId, error });
       }

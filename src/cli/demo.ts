@@ -3,6 +3,8 @@ import type { Config } from '../config';
 import { withTenant } from '../db/tenant-session';
 import { generateSecret } from '../domain/api-keys/key-secret';
 import type { Logger } from '../util/logger';
+import { resolve } from 'node:path';
+import { generateDemoStory } from './demo-story';
 
 const DEMO_PROJECT = 'Demo';
 
@@ -62,4 +64,24 @@ export async function runDemo(config: Config, log: Logger): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+
+  if (!app.workers) {
+    process.stdout.write('STORYFORGE_WORKERS is 0: no demo story is generated in this process.\n');
+    return;
+  }
+  const outDir = resolve(process.cwd(), 'out');
+  const say = (line: string) => process.stdout.write(line + '\n');
+  say('Generating the demo story through the API (a character and four frames) ...');
+  try {
+    const result = await generateDemoStory(app.url, secret, outDir, say);
+    say('');
+    say('Demo story generated:');
+    for (const path of result.framePaths) say(`  frame:          ${path}`);
+    say(`  contact sheet:  ${result.contactSheetPath}`);
+    say(`  GraphQL URL:    ${app.url}   (still serving; Ctrl-C stops it)`);
+    say('');
+  } catch (error) {
+    log.error('demo story failed', { error });
+    say(`The demo story could not be generated: ${(error as Error).message}. The API keeps serving at ${app.url}.`);
+  }
 }

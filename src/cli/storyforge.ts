@@ -10,6 +10,7 @@ const USAGE = `usage: storyforge <command>
   demo      start the server (embedded PostgreSQL when DATABASE_URL is unset), create a demo
             project if there is none, print an admin key and the GraphQL URL
   serve     start the server (same as npm start)
+  worker    run generation workers without HTTP (STORYFORGE_WORKERS threads), sharing the database
   migrate   apply pending migrations and exit
   generate  render a story script with a consistent character to PNGs and a contact sheet
             (storyforge generate --help)`;
@@ -25,6 +26,11 @@ async function serverCommand(name: string, config: Config, log: Logger): Promise
       const { startApp, stopOnSignals } = require('../app') as typeof import('../app');
       const app = await startApp(config, log);
       stopOnSignals(app, log, config.shutdownTimeoutMs);
+      return;
+    }
+    case 'worker': {
+      const { runWorker } = require('./worker') as typeof import('./worker');
+      await runWorker(config, log);
       return;
     }
     case 'migrate': {
@@ -43,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runGenerate(argv.slice(1));
     return;
   }
-  if (command === 'demo' || command === 'serve' || command === 'migrate') {
+  if (command === 'demo' || command === 'serve' || command === 'worker' || command === 'migrate') {
     const { loadConfig } = require('../config') as typeof import('../config');
     const config = loadConfig();
     await serverCommand(command, config, new Logger(config.logLevel, { service: 'storyforge' }));

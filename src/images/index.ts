@@ -3,7 +3,7 @@
  * (RgbImage); this turns them into PNG/WebP/thumbnails and contact sheets, and turns uploads
  * into one normal form.
  */
-export { NO_UPSCALE, checkRgb, rgbPipeline, toRgbImage } from './raster';
+export { NO_UPSCALE, checkRgb, decodeImage, rgbPipeline, toRgbImage } from './raster';
 export type { RgbImage, ResizeKernel, Upscale } from './raster';
 export { encodePng, encodeRender, encodeThumbnail, encodeWebp, THUMBNAIL_SIZE } from './encode';
 export type { EncodedImage, RenderImages, ThumbnailOptions, WebpOptions } from './encode';

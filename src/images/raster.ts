@@ -56,6 +56,11 @@ export function rgbPipeline(image: RgbImage, upscale: Upscale = NO_UPSCALE): sha
   return pipeline.resize(image.width * upscale.factor, image.height * upscale.factor, { kernel: upscale.kernel, fit: 'fill' });
 }
 
+/** An encoded picture (PNG, WebP, ...) back to RGB pixels: stored renders for contact sheets and checks. */
+export async function decodeImage(bytes: Uint8Array): Promise<RgbImage> {
+  return toRgbImage(sharp(bytes));
+}
+
 /** The RGB bytes sharp holds after a pipeline (for checks and composition). */
 export async function toRgbImage(pipeline: sharp.Sharp): Promise<RgbImage> {
   const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -23,37 +23,38 @@ export interface ProgressUpdate {
   framesDone?: number;
 }
 
-/** False when the job is no longer running (cancelled): the worker then stops. */
-export async function reportProgress(session: TenantSession, jobId: string, p: ProgressUpdate): Promise<boolean> {
+/**
+ * Writes of an attempt name it (`attempt`, the job's attempts count when it began): an attempt
+ * that was given up (it expired, and a retry has begun) can no longer change the job.
+ */
+
+/** False when this attempt no longer runs the job (cancelled, or superseded): the worker then stops. */
+export async function reportProgress(session: TenantSession, jobId: string, attempt: number, p: ProgressUpdate): Promise<boolean> {
   const job = await session.one(GenerationJob,
     `UPDATE generation_jobs SET progress_step = $2, progress_total = $3, frames_done = coalesce($4, frames_done), updated_at = now()
-     WHERE id = $1 AND status = 'RUNNING' RETURNING id, story_id`, [jobId, p.step, p.total, p.framesDone ?? null]);
+     WHERE id = $1 AND status = 'RUNNING' AND attempts = $5 RETURNING id, story_id`, [jobId, p.step, p.total, p.framesDone ?? null, attempt]);
   if (job) await jobUpdated(session, job);
   return job !== undefined;
 }
 
-export async function isRunning(session: TenantSession, jobId: string): Promise<boolean> {
-  const rows = await session.query(`SELECT 1 FROM generation_jobs WHERE id = $1 AND status = 'RUNNING'`, [jobId]);
-  return rows.length > 0;
-}
-
-export async function succeed(session: TenantSession, jobId: string, result: Record<string, unknown>): Promise<GenerationJob | undefined> {
+export async function succeed(session: TenantSession, jobId: string, attempt: number, result: Record<string, unknown>): Promise<GenerationJob | undefined> {
   const job = await session.one(GenerationJob,
     `UPDATE generation_jobs SET status = 'SUCCEEDED', result = $2, progress_step = progress_total, finished_at = now(), updated_at = now()
-     WHERE id = $1 AND status = 'RUNNING' RETURNING *`, [jobId, result]);
+     WHERE id = $1 AND status = 'RUNNING' AND attempts = $3 RETURNING *`, [jobId, result, attempt]);
   if (job) await jobUpdated(session, job);
   return job;
 }
 
 /**
  * Records a failed attempt. `final`: no retry follows, the job is FAILED; otherwise it waits for
- * its retry as QUEUED, with the error of this attempt kept for the client to see.
+ * its retry as QUEUED, with the error of this attempt kept for the client to see. `attempt`
+ * null: whichever attempt (a dead letter, whose last worker may have died).
  */
-export async function recordFailure(session: TenantSession, jobId: string, code: JobErrorCode, message: string, final: boolean): Promise<void> {
+export async function recordFailure(session: TenantSession, jobId: string, attempt: number | null, code: JobErrorCode, message: string, final: boolean): Promise<void> {
   const job = await session.one(GenerationJob,
     `UPDATE generation_jobs SET status = $2::varchar, error_code = $3, error_message = $4,
        finished_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE finished_at END, updated_at = now()
-     WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id, story_id`,
-    [jobId, final ? 'FAILED' : 'QUEUED', code, message.slice(0, 2000)]);
+     WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') AND ($5::int IS NULL OR attempts = $5::int) RETURNING id, story_id`,
+    [jobId, final ? 'FAILED' : 'QUEUED', code, message.slice(0, 2000), attempt]);
   if (job) await jobUpdated(session, job);
 }

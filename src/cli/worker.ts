@@ -1,0 +1,39 @@
+/**
+ * `storyforge worker`: generation workers without HTTP, for more machines sharing the database.
+ * It takes jobs of every model pack under STORYFORGE_MODELS_DIR (so a machine takes only jobs of
+ * the packs it holds), with STORYFORGE_WORKERS compute threads (at least one).
+ */
+import type { Config } from '../config';
+import { openDatabase } from '../db/database';
+import { createGeneration } from '../generation';
+import type { Logger } from '../util/logger';
+import { startGenerationWorkers } from '../../workers/generation-workers';
+
+export async function runWorker(config: Config, log: Logger): Promise<void> {
+  const database = await openDatabase(config, log);
+  const generation = createGeneration(config, database.url, log);
+  let workers;
+  try {
+    workers = await startGenerationWorkers({ ...config, workers: Math.max(1, config.workers) }, database.dataSource, generation, log);
+  } catch (error) {
+    await generation.queue.stop(0).catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info('signal received', { signal });
+    const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+    timer.unref();
+    workers.stop(config.shutdownTimeoutMs / 2)
+      .then(() => database.close())
+      .then(() => process.exit(0), (error) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
