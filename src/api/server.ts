@@ -45,6 +45,8 @@ export interface ApiServer {
 export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'> & {
   /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
   webhooks?: WebhookSettings;
+  /** How often open graphql-ws connections check their key again (default 60 s). */
+  wsKeyRecheckMs?: number;
 };
 
 /**
@@ -60,7 +62,9 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   const hooks = config.webhooks ?? webhookSettings(loadConfig());
   let box: SecretBox | undefined;
   const secretBox = () => (box ??= new SecretBox(hooks.key()));
-  const dispatcher = new WebhookDispatcher({ dataSource, box: secretBox, settings: hooks, log: log.child({ component: 'webhooks' }) });
+  const dispatcher = new WebhookDispatcher({
+    dataSource, connection: listenerConnection(dataSource), box: secretBox, settings: hooks, log: log.child({ component: 'webhooks' }),
+  });
   live.onChannel(WEBHOOKS_CHANNEL, () => dispatcher.wake());
   const webhooks = new WebhookService({ box: secretBox, allowPrivate: hooks.allowPrivate, maxPerProject: 20 });
   const services = createServices(generation, dataSource, config.platformKey, live, webhooks);
@@ -90,6 +94,8 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   const armor = armorProtection();
   const ws = attachGraphqlWs(httpServer, {
     schema, contextFor, validationRules: armor.validationRules, maxQueryCost: config.maxQueryCost, log,
+    authenticate: async (authorization) => services.auth.authenticate(bearerSecret(authorization) ?? ''),
+    keyRecheckMs: config.wsKeyRecheckMs ?? 60_000,
   });
   const apollo = new ApolloServer<RequestContext>({
     schema,

@@ -16,6 +16,10 @@ export interface GraphqlWsOptions {
   /** graphql-armor's rules (depth, aliases, directives); Apollo's plugins do not run here. */
   validationRules: readonly ValidationRule[];
   maxQueryCost: number;
+  /** Throws when the key is no longer valid (revoked); no rate limit taken. */
+  authenticate(authorization: string): Promise<unknown>;
+  /** How often an open connection's key is checked again: a revoked key's socket is closed. */
+  keyRecheckMs: number;
   log: Logger;
 }
 
@@ -30,7 +34,8 @@ const REFUSAL_CODES: Partial<Record<string, number>> = {
  * graphql-ws on the API's http.Server at /graphql. The key comes in the connection parameters
  * and is checked on connect: a missing, malformed, unknown or revoked key closes the socket with
  * 4401 and a reason saying why. Each operation then authenticates again (a key revoked since the
- * connection stops there), passes the same limits as HTTP (tokens, depth, aliases, cost), and
+ * connection stops there; an open connection's key is also checked every `keyRecheckMs` and its
+ * socket closed with 4401 once revoked), passes the same limits as HTTP (tokens, depth, aliases, cost), and
  * gets its own RequestContext. A subscription's context commits and drops its transaction after
  * the subscribe check and after every event, so a waiting subscription holds no connection.
  */
@@ -39,6 +44,7 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
   const formatError = createErrorFormatter(log);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const authorizations = new WeakMap<object, string>();
+  const rechecks = new WeakMap<object, NodeJS.Timeout>();
   const contexts = new WeakMap<object, Map<string, RequestContext>>();
 
   const format = (errors: readonly GraphQLError[], fallbackCode: string): GraphQLFormattedError[] =>
@@ -66,6 +72,15 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
         const context = await contextFor(authorization);
         if (context.principal?.kind !== 'key') throw new AppError(ErrorCode.FORBIDDEN, 'subscriptions need a project API key');
         authorizations.set(ctx, authorization);
+        // Subscriptions outlive requests: a key revoked meanwhile closes its sockets at the next check.
+        const timer = setInterval(() => {
+          options.authenticate(authorization).catch((error) => {
+            if (error instanceof AppError) refuse(ctx.extra.socket, error, log);
+            else log.warn('websocket key check failed; keeping the connection', { error });
+          });
+        }, options.keyRecheckMs);
+        timer.unref();
+        rechecks.set(ctx, timer);
         return true;
       } catch (error) {
         refuse(ctx.extra.socket, error, log);
@@ -118,6 +133,7 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
     },
 
     onClose: async (ctx) => {
+      clearInterval(rechecks.get(ctx));
       for (const id of [...(contexts.get(ctx)?.keys() ?? [])]) await end(ctx, id, false);
     },
   }, wsServer);

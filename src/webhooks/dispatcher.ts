@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { ClientConfig, Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { withTenant } from '../db/tenant-session';
 import type { WebhookEvent } from '../db/entities/webhook.entity';
@@ -23,7 +24,10 @@ interface Claimed {
 }
 
 export interface DispatcherOptions {
+  /** For recording attempts, in each message's tenant transaction. */
   dataSource: DataSource;
+  /** Finding work runs on a small pool of its own (as the login role), apart from request traffic. */
+  connection: ClientConfig;
   box: () => SecretBox;
   settings: WebhookSettings;
   log: Logger;
@@ -48,8 +52,12 @@ export class WebhookDispatcher {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastCleanup = 0;
+  private readonly pool: Pool;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {
+    this.pool = new Pool({ ...options.connection, application_name: 'storyforge-webhooks', max: 2 });
+    this.pool.on('error', (error) => options.log.warn('webhook pool error', { error }));
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -66,6 +74,7 @@ export class WebhookDispatcher {
     this.stopped = true;
     this.wakeUp?.();
     await this.loop;
+    await this.pool.end();
   }
 
   private async run(): Promise<void> {
@@ -103,9 +112,9 @@ export class WebhookDispatcher {
 
   /** Milliseconds until the next pending message is due, at most pollMs (other processes queue too). */
   private async untilNextDue(): Promise<number> {
-    const [row] = await this.options.dataSource.query(
+    const [row] = await this.rows<{ ms: number | null }>(
       `SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
-       FROM webhook_messages WHERE status = 'PENDING'`);
+       FROM webhook_messages WHERE status = 'PENDING'`, []);
     const ms = row?.ms === null || row?.ms === undefined ? Infinity : Number(row.ms);
     return Math.min(Math.ceil(ms), this.options.settings.pollMs);
   }
@@ -128,14 +137,8 @@ export class WebhookDispatcher {
       [this.options.batchSize ?? 10, leaseMs]);
   }
 
-  /** Rows of a statement run as the login role (structured: TypeORM's plain query() gives [rows, count] for UPDATE ... RETURNING). */
   private async rows<T>(sql: string, params: unknown[]): Promise<T[]> {
-    const runner = this.options.dataSource.createQueryRunner();
-    try {
-      return ((await runner.query(sql, params, true)).records ?? []) as T[];
-    } finally {
-      await runner.release();
-    }
+    return (await this.pool.query(sql, params)).rows as T[];
   }
 
   private async deliver(message: Claimed): Promise<void> {

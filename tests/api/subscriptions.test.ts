@@ -88,6 +88,24 @@ describe('subscriptions', () => {
       await expect(sub.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
     });
 
+    it('closes an open connection, subscriptions and all, once its key is revoked', async () => {
+      // A server that checks open connections' keys often (the default is every minute).
+      const checking = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000, wsKeyRecheckMs: 100 },
+        api.db.dataSource, new Logger('error', {}, () => undefined));
+      try {
+        const port = await checking.listen(0, '127.0.0.1');
+        const created = await api.gql(`mutation { createApiKey(input: { name: "revoked while open", role: VIEWER }) { apiKey { id } secret } }`, {}, keyA);
+        const c = connect({ apiKey: created.data.createApiKey.secret }, `http://127.0.0.1:${port}/graphql`);
+        const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
+        await sub.next();
+        await api.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.data.createApiKey.apiKey.id }, keyA);
+        expect(await c.closed).toEqual({ code: 4401, reason: 'UNAUTHENTICATED: invalid or revoked API key' });
+        await expect(sub.done).rejects.toBeDefined();
+      } finally {
+        await checking.stop();
+      }
+    });
+
     it('applies the HTTP limits: depth and query cost', async () => {
       const c = connect({ apiKey: keyA });
       const deep = new Subscription(c.client, `subscription($id: ID!) { storyUpdated(storyId: $id) {
@@ -121,6 +139,23 @@ describe('subscriptions', () => {
       await rename(storyA, 'Alpha story');
     });
 
+    it('hears edits made through the API: updateStory, addFrames, moveFrame, deleteFrame', async () => {
+      const story = await createStory(api, keyA, { title: 'Edited', script: 'a\nb' });
+      const sub = new Subscription(connect({ apiKey: keyA }).client,
+        `subscription($id: ID!) { storyUpdated(storyId: $id) { title frames { edges { node { id prompt } } } } }`, { id: story.id });
+      await sub.next();
+      const prompts = (m: any) => m.data.storyUpdated.frames.edges.map((e: any) => e.node.prompt);
+      await api.gql(`mutation($id: ID!) { updateStory(id: $id, input: { title: "Edited twice" }) { id } }`, { id: story.id }, keyA);
+      expect((await sub.next()).data.storyUpdated.title).toBe('Edited twice');
+      await api.gql(`mutation($id: ID!) { addFrames(storyId: $id, script: "c") { frames { id } } }`, { id: story.id }, keyA);
+      expect(prompts(await sub.next())).toEqual(['a', 'b', 'c']);
+      await api.gql(`mutation($id: ID!) { moveFrame(id: $id, position: 2) { id } }`, { id: story.frames.edges[0].node.id }, keyA);
+      expect(prompts(await sub.next())).toEqual(['b', 'a', 'c']);
+      await api.gql(`mutation($id: ID!) { deleteFrame(id: $id) { deletedId } }`, { id: story.frames.edges[1].node.id }, keyA);
+      expect(prompts(await sub.next())).toEqual(['a', 'c']);
+      sub.stop();
+    });
+
     it('hears a raw NOTIFY from any connection (another process), and holds no transaction while waiting', async () => {
       const c = connect({ apiKey: keyA });
       const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
@@ -142,7 +177,6 @@ describe('subscriptions', () => {
       const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: doomed });
       expect((await sub.next()).data.storyUpdated.title).toBe('Doomed');
       expect((await api.gql(`mutation($id: ID!) { deleteStory(id: $id) { deletedId } }`, { id: doomed }, keyA)).errors).toBeUndefined();
-      await publishStory(projectA, doomed);
       await sub.done;
       expect(sub.messages).toHaveLength(1);
     });
@@ -152,13 +186,14 @@ describe('subscriptions', () => {
       const c = connect({ apiKey: keyA });
       const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
       await sub.next();
+      // A change whose event is lost (as one sent while the listener is down would be).
+      await rename(storyA, 'While nobody listened');
       const before = listener.connections;
       const killed = await api.db.owner.query(
         `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'storyforge-events'`);
       expect(killed.rows).toEqual([{ ok: true }]);
       await listener.waitForConnection(before);
-      // Events may have been missed while it was down: every subscriber gets the current state.
-      await rename(storyA, 'While nobody listened');
+      // After the reconnection every subscriber gets the current state, missed changes included.
       expect((await sub.until((m) => m.data?.storyUpdated.title === 'While nobody listened')).data.storyUpdated.title).toBe('While nobody listened');
       await rename(storyA, 'After the reconnect');
       await publishStory(projectA, storyA);

@@ -6,6 +6,7 @@ import { LIMITS, intInRange, optionalText, requiredText, seed } from '../common/
 import { loadCast, resolveCast } from '../stories/cast';
 import { parseScript } from '../stories/script-parser';
 import { insertFrames } from './frame-writer';
+import { storyUpdated } from '../../events/publisher';
 
 export interface UpdateFrameInput {
   prompt?: string | null;
@@ -36,6 +37,7 @@ export class FrameService {
         [storyId, at, parsed.length]);
       const frames = await insertFrames(session, storyId, parsed, cast, at);
       await setFrameCount(session, storyId, story.frameCount + parsed.length);
+      await storyUpdated(session, storyId);
       return frames;
     });
   }
@@ -57,10 +59,12 @@ export class FrameService {
         characterIds = null;
       }
       const frameSeed = input.seed === undefined ? frame.seed : input.seed === null ? null : seed('seed', input.seed);
-      return (await session.one(Frame,
+      const updated = (await session.one(Frame,
         `UPDATE frames SET prompt = $2, caption = $3, no_character = $4, character_ids = $5, seed = $6, updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, prompt, caption, noCharacter, characterIds, frameSeed]))!;
+      await storyUpdated(session, frame.storyId);
+      return updated;
     });
   }
 
@@ -78,6 +82,7 @@ export class FrameService {
            updated_at = CASE WHEN id = $2 THEN now() ELSE updated_at END
          WHERE story_id = $1 AND position BETWEEN least($3::int, $4::int) AND greatest($3::int, $4::int)`,
         [story.id, id, frame.position, to]);
+      await storyUpdated(session, story.id);
       return findFrame(session, id);
     });
   }
@@ -90,6 +95,7 @@ export class FrameService {
       await session.query(`DELETE FROM frames WHERE id = $1`, [id]);
       await session.query(`UPDATE frames SET position = position - 1 WHERE story_id = $1 AND position > $2`, [story.id, frame.position]);
       await setFrameCount(session, story.id, story.frameCount - 1);
+      await storyUpdated(session, story.id);
       return story.id;
     });
   }

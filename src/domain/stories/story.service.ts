@@ -8,6 +8,7 @@ import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
 import type { PackInfo } from '../../packs/pack-registry';
 import { StorySettingsInput, storySettings } from './story-settings';
+import { storyUpdated } from '../../events/publisher';
 
 export interface CreateStoryInput extends StorySettingsInput {
   characterIds?: readonly string[] | null;
@@ -48,12 +49,14 @@ export class StoryService {
         await ensureFramesFitCast(session, id, cast.map((c) => c.id));
         await replaceCast(session, id, cast);
       }
-      return (await session.one(Story,
+      const story = (await session.one(Story,
         `UPDATE stories SET title = $2, style = $3, width = $4, height = $5, steps = $6, guidance = $7,
            scheduler = $8, seed = $9, updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, settings.title, settings.style, settings.width, settings.height, settings.steps, settings.guidance,
           settings.scheduler, settings.seed]))!;
+      await storyUpdated(session, id);
+      return story;
     });
   }
 
@@ -62,6 +65,8 @@ export class StoryService {
     await session.atomically(async () => {
       const deleted = await session.query(`DELETE FROM stories WHERE id = $1 RETURNING id`, [id]);
       if (deleted.length === 0) throw notFound('id', 'story');
+      // Subscribers find it gone and complete.
+      await storyUpdated(session, id);
     });
   }
 
