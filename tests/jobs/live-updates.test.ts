@@ -2,16 +2,24 @@
  * Live updates driven by real mutations: generateStory queues a job, a worker thread renders it,
  * and a graphql-ws client hears the job and the story change until the job has finished.
  */
+import { randomBytes } from 'node:crypto';
+import { verifySignature } from '../../src/webhooks/signature';
 import { createCharacter, createStory } from '../support/fixtures';
 import { GenerationApi, startGenerationApi } from '../support/generation-harness';
+import { WebhookReceiver, eventually } from '../support/webhook-receiver';
 import { Subscription, WsConnection, connectWs } from '../support/ws-client';
 
 describe('live updates of generation jobs', () => {
   let api: GenerationApi;
   let key: string;
   let ws: WsConnection;
+  let receiver: WebhookReceiver;
+  const env = { STORYFORGE_WEBHOOKS_ALLOW_PRIVATE: '1', STORYFORGE_WEBHOOK_KEY: randomBytes(32).toString('hex') };
 
   beforeAll(async () => {
+    // The harness's server reads webhook settings from the environment: a local receiver needs private addresses.
+    Object.assign(process.env, env);
+    receiver = await new WebhookReceiver().start();
     api = await startGenerationApi({ workers: 1 });
     key = (await api.createProject('Live')).secret;
     ws = connectWs(api.url, { authorization: `Bearer ${key}` });
@@ -20,9 +28,14 @@ describe('live updates of generation jobs', () => {
   afterAll(async () => {
     await ws?.dispose();
     await api?.close();
+    await receiver?.stop();
+    for (const name of Object.keys(env)) delete process.env[name];
   });
 
-  it('follows generateStory to SUCCEEDED, and the story until every frame has its render', async () => {
+  it('follows generateStory to SUCCEEDED, and the story until every frame has its render; the webhook hears it once', async () => {
+    const hook = await api.gql(`mutation($url: String!) { createWebhook(input: { url: $url, events: [JOB_SUCCEEDED] }) { webhook { id } secret } }`,
+      { url: receiver.url }, key);
+    expect(hook.errors).toBeUndefined();
     const hero = await createCharacter(api, key, 'Runner', { description: 'a person with a green hat', seed: 5 });
     const story = await createStory(api, key, { title: 'Live', characterIds: [hero.id], steps: 3, seed: 2, script: 'Runner in the forest\n[NC] the sea' });
     const storyUpdates = new Subscription(ws.client, `subscription($id: ID!) { storyUpdated(storyId: $id) {
@@ -50,6 +63,17 @@ describe('live updates of generation jobs', () => {
     expect(rendered.data.storyUpdated.frames.edges.map((e: any) => e.node.currentRender.id).sort())
       .toEqual(last.renders.map((r: any) => r.id).sort());
     storyUpdates.stop();
+
+    // The worker's own transaction queued the webhook when the job finished.
+    const request = await receiver.next();
+    expect(verifySignature(hook.data.createWebhook.secret, request.body, String(request.headers['x-storyforge-signature']))).toBe(true);
+    expect(JSON.parse(request.body)).toMatchObject({ type: 'job.succeeded', data: { job: { id: jobId, status: 'SUCCEEDED', progress: { framesDone: 2 } } } });
+    const log = await eventually(async () => {
+      const r = await api.gql(`query($id: ID!) { node(id: $id) { ... on Webhook { deliveries { edges { node { attempt httpStatus succeeded } } } } } }`,
+        { id: hook.data.createWebhook.webhook.id }, key);
+      return r.data.node.deliveries.edges.length > 0 ? r.data.node.deliveries.edges.map((e: any) => e.node) : undefined;
+    });
+    expect(log).toEqual([{ attempt: 1, httpStatus: 204, succeeded: true }]);
   });
 
   it('hears a cancellation', async () => {
