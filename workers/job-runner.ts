@@ -15,7 +15,7 @@ import type { PackInfo, PackRegistry } from '../src/packs/pack-registry';
 import type { ImageStore } from '../src/storage/image-store';
 import type { Logger } from '../src/util/logger';
 import { BankCache, bankKey } from './bank-cache';
-import { ComputeCancelled, ComputePool, ThreadCrashed } from './compute/compute-pool';
+import { ComputePool, ThreadCrashed } from './compute/compute-pool';
 import { consistencyScore, majority } from './identity';
 import { storeRender } from './render-output';
 
@@ -64,7 +64,9 @@ export class JobRunner {
       await withTenant(dataSource, projectId, (s) => succeed(s, jobId, job.attempts, result));
     } catch (error) {
       await progress.flush().catch(() => undefined);
-      if (error instanceof Stopped || (error instanceof ComputeCancelled && !signal.aborted)) return; // cancelled: done
+      // Cancelled, or a newer attempt runs the job: this attempt just ends. Only our own stop counts
+      // here; any other cancellation is a failure like any other (and is retried).
+      if (error instanceof Stopped || (stop.signal.aborted && stop.signal.reason instanceof Stopped)) return;
       const final = error instanceof Gone || entry.retryCount >= entry.retryLimit;
       const code = error instanceof Gone ? JobErrorCode.GONE : error instanceof ThreadCrashed ? JobErrorCode.WORKER_CRASHED
         : signal.aborted ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
@@ -155,10 +157,12 @@ export class JobRunner {
     progress: ProgressWriter, signal: AbortSignal, rebuildIdentity: boolean): Promise<Bank> {
     if (anchor.modelHash !== pack.modelHash) throw new Gone(`anchor ${anchor.id} was made for another version of ${pack.name}`);
     const built: { judged: Record<string, number> | null } = { judged: null };
+    // A bank build is shared by every job that needs the bank at the same time (BankCache), so it
+    // is not stopped with one of them: an expired or cancelled job's build still serves the others.
     const bytes = await this.deps.banks.get(bankKey(pack.modelHash, anchor.recipe, request.settings), async () => {
       const reply = await this.deps.pool.run({
         op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: pack.hasJudge,
-      }, (p) => progress.step(p.step, p.steps), signal);
+      }, (p) => progress.step(p.step, p.steps));
       if (reply.type !== 'bank') throw new Error(`compute thread answered ${reply.type} to a bank build`);
       if (reply.judged) built.judged = majority(reply.judged, pack.identityHeads);
       return reply.bank;
