@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MIGRATIONS } from '../../src/db/migrations';
 
 const root = join(__dirname, '..', '..');
 
@@ -22,7 +23,7 @@ describe('embedded PostgreSQL', () => {
       if (child.status !== 0) throw new Error(`smoke run failed (${child.status}): ${child.stderr}`);
       const result = JSON.parse(child.stdout.trim().split('\n').pop()!);
       expect(result.version).toMatch(/^\d+\.\d+/);
-      expect(result.applied).toEqual(['InitialSchema1764400000000']);
+      expect(result.applied).toEqual(MIGRATIONS.map((M) => new M().name));
       expect(result.pendingAfterRestart).toBe(false);
       expect(result.seenByA).toEqual(['only-a']);
     } finally {
