@@ -53,6 +53,7 @@ export class WebhookDispatcher {
   private loop: Promise<void> | undefined;
   private lastCleanup = 0;
   private readonly pool: Pool;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: DispatcherOptions) {
     this.pool = new Pool({ ...options.connection, application_name: 'storyforge-webhooks', max: 2 });
@@ -69,9 +70,10 @@ export class WebhookDispatcher {
     this.wakeUp?.();
   }
 
-  /** Stops after the round in progress (its deliveries are bounded by the timeout). */
+  /** Stops: attempts in flight are cut short (logged as failed, retried later), then the loop ends. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wakeUp?.();
     await this.loop;
     await this.pool.end();
@@ -155,7 +157,7 @@ export class WebhookDispatcher {
         'x-storyforge-delivery': message.id,
         'x-storyforge-attempt': String(message.attempts),
         [SIGNATURE_HEADER]: signatureHeader(secret, message.body, timestamp),
-      }, { timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivate });
+      }, { timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivate, signal: this.stopping.signal });
     } catch (error) {
       result = { status: null, error: (error as Error).message, durationMs: 0 };
     }

@@ -6,6 +6,8 @@ import { PrivateAddressError, isPrivateAddress } from './address-policy';
 
 export interface PostOptions {
   timeoutMs: number;
+  /** Ends the attempt early (the server is stopping). */
+  signal?: AbortSignal;
   /** STORYFORGE_WEBHOOKS_ALLOW_PRIVATE: private and loopback addresses allowed (local receivers, tests). */
   allowPrivate: boolean;
 }
@@ -76,6 +78,13 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
       finish(null, `no response within ${options.timeoutMs} ms`);
       request.destroy();
     }, options.timeoutMs);
+    const onAbort = () => {
+      finish(null, 'the attempt was cut short: the server stopped');
+      request.destroy();
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('close', () => options.signal?.removeEventListener('abort', onAbort));
     request.on('error', (error) => finish(null, error.message.slice(0, 500)));
     request.end(body);
   });

@@ -35,4 +35,14 @@ describe('webhook HTTP delivery', () => {
     await receiver.next();
     receiver.release();
   });
+
+  it('cuts an attempt short when its signal aborts (the server is stopping)', async () => {
+    receiver.respondWith(0);
+    const controller = new AbortController();
+    const pending = postJson(new URL(receiver.url), '{}', {}, { allowPrivate: true, timeoutMs: 60_000, signal: controller.signal });
+    await receiver.next();
+    controller.abort();
+    expect(await pending).toMatchObject({ status: null, error: 'the attempt was cut short: the server stopped' });
+    receiver.release();
+  });
 });
