@@ -129,10 +129,10 @@ class FeedForward(nn.Module):
 
 
 class BasicTransformerBlock(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim, heads=HEADS, ctx=CTX):
         super().__init__()
-        self.norm1, self.attn1 = nn.LayerNorm(dim), Attention(dim, HEADS)
-        self.norm2, self.attn2 = nn.LayerNorm(dim), Attention(dim, HEADS, kv_dim=CTX)
+        self.norm1, self.attn1 = nn.LayerNorm(dim), Attention(dim, heads)
+        self.norm2, self.attn2 = nn.LayerNorm(dim), Attention(dim, heads, kv_dim=ctx)
         self.norm3, self.ff = nn.LayerNorm(dim), FeedForward(dim)
 
     def forward(self, x, ctx):
@@ -142,21 +142,29 @@ class BasicTransformerBlock(nn.Module):
 
 
 class Transformer2DModel(nn.Module):
-    """SD1.5 flavour: conv proj_in/proj_out (use_linear_projection False)."""
+    """SD1.5 flavour by default: one transformer block, conv proj_in/proj_out. SDXL's
+    (models/sdxl-tiny) sets depth (transformer_layers_per_block) and linear=True
+    (use_linear_projection: Linear projections on the token sequence)."""
 
-    def __init__(self, dim):
+    def __init__(self, dim, heads=HEADS, ctx=CTX, depth=1, linear=False):
         super().__init__()
+        self.linear = linear
         self.norm = nn.GroupNorm(32, dim, eps=1e-6)
-        self.proj_in = nn.Conv2d(dim, dim, 1)
-        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(dim)])
-        self.proj_out = nn.Conv2d(dim, dim, 1)
+        self.proj_in = nn.Linear(dim, dim) if linear else nn.Conv2d(dim, dim, 1)
+        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(dim, heads, ctx) for _ in range(depth)])
+        self.proj_out = nn.Linear(dim, dim) if linear else nn.Conv2d(dim, dim, 1)
 
     def forward(self, x, ctx):
         b, c, h, w = x.shape
         res = x
-        x = self.proj_in(self.norm(x)).permute(0, 2, 3, 1).reshape(b, h * w, c)
+        if self.linear:
+            x = self.proj_in(self.norm(x).permute(0, 2, 3, 1).reshape(b, h * w, c))
+        else:
+            x = self.proj_in(self.norm(x)).permute(0, 2, 3, 1).reshape(b, h * w, c)
         for blk in self.transformer_blocks:
             x = blk(x, ctx)
+        if self.linear:
+            return self.proj_out(x).reshape(b, h, w, c).permute(0, 3, 1, 2) + res
         x = x.reshape(b, h, w, c).permute(0, 3, 1, 2)
         return self.proj_out(x) + res
 
@@ -180,12 +188,12 @@ class Upsample2D(nn.Module):
 
 
 class DownBlock(nn.Module):
-    """CrossAttnDownBlock2D (attn=True) or DownBlock2D."""
+    """CrossAttnDownBlock2D (attn=True) or DownBlock2D; `tf`: Transformer2DModel options."""
 
-    def __init__(self, cin, cout, temb, attn, down, layers=2):
+    def __init__(self, cin, cout, temb, attn, down, layers=2, **tf):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock2D(cin if i == 0 else cout, cout, temb) for i in range(layers)])
-        self.attentions = nn.ModuleList([Transformer2DModel(cout) for _ in range(layers)]) if attn else None
+        self.attentions = nn.ModuleList([Transformer2DModel(cout, **tf) for _ in range(layers)]) if attn else None
         self.downsamplers = nn.ModuleList([Downsample2D(cout)]) if down else None
 
     def forward(self, x, temb, ctx):
@@ -204,11 +212,11 @@ class DownBlock(nn.Module):
 class UpBlock(nn.Module):
     """CrossAttnUpBlock2D (attn=True) or UpBlock2D: layers_per_block + 1 resnets fed with skips."""
 
-    def __init__(self, cin, prev, cout, temb, attn, up, layers=3):
+    def __init__(self, cin, prev, cout, temb, attn, up, layers=3, **tf):
         super().__init__()
         self.resnets = nn.ModuleList([
             ResnetBlock2D((prev if i == 0 else cout) + (cin if i == layers - 1 else cout), cout, temb) for i in range(layers)])
-        self.attentions = nn.ModuleList([Transformer2DModel(cout) for _ in range(layers)]) if attn else None
+        self.attentions = nn.ModuleList([Transformer2DModel(cout, **tf) for _ in range(layers)]) if attn else None
         self.upsamplers = nn.ModuleList([Upsample2D(cout)]) if up else None
 
     def forward(self, x, skips, temb, ctx):
@@ -222,10 +230,10 @@ class UpBlock(nn.Module):
 
 
 class UNetMidBlock2DCrossAttn(nn.Module):
-    def __init__(self, ch, temb):
+    def __init__(self, ch, temb, **tf):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock2D(ch, ch, temb), ResnetBlock2D(ch, ch, temb)])
-        self.attentions = nn.ModuleList([Transformer2DModel(ch)])
+        self.attentions = nn.ModuleList([Transformer2DModel(ch, **tf)])
 
     def forward(self, x, temb, ctx):
         return self.resnets[1](self.attentions[0](self.resnets[0](x, temb), ctx), temb)
@@ -345,20 +353,21 @@ class CLIPAttention(nn.Module):
 
 
 class CLIPMLP(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim, act="quick_gelu"):
         super().__init__()
+        self.act = act  # CLIP ViT-L: quick_gelu; OpenCLIP bigG (SDXL's second encoder): gelu
         self.fc1, self.fc2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
 
     def forward(self, x):
         h = self.fc1(x)
-        return self.fc2(h * torch.sigmoid(1.702 * h))  # quick_gelu
+        return self.fc2(F.gelu(h) if self.act == "gelu" else h * torch.sigmoid(1.702 * h))
 
 
 class CLIPEncoderLayer(nn.Module):
-    def __init__(self, dim, heads):
+    def __init__(self, dim, heads, act="quick_gelu"):
         super().__init__()
         self.self_attn, self.layer_norm1 = CLIPAttention(dim, heads), nn.LayerNorm(dim)
-        self.mlp, self.layer_norm2 = CLIPMLP(dim), nn.LayerNorm(dim)
+        self.mlp, self.layer_norm2 = CLIPMLP(dim, act), nn.LayerNorm(dim)
 
     def forward(self, x, mask):
         x = x + self.self_attn(self.layer_norm1(x), mask)
@@ -366,23 +375,32 @@ class CLIPEncoderLayer(nn.Module):
 
 
 class CLIPTextTransformer(nn.Module):
-    def __init__(self, vocab, dim=CTX, layers=2, heads=2):
+    def __init__(self, vocab, dim=CTX, layers=2, heads=2, act="quick_gelu"):
         super().__init__()
         self.embeddings = nn.Module()
         self.embeddings.token_embedding = nn.Embedding(vocab, dim)
         self.embeddings.position_embedding = nn.Embedding(MAX_LENGTH, dim)
         self.encoder = nn.Module()
-        self.encoder.layers = nn.ModuleList([CLIPEncoderLayer(dim, heads) for _ in range(layers)])
+        self.encoder.layers = nn.ModuleList([CLIPEncoderLayer(dim, heads, act) for _ in range(layers)])
         self.final_layer_norm = nn.LayerNorm(dim)
 
-    def forward(self, input_ids):
+    def encode(self, input_ids):
+        """(last_hidden_state, pooled, hidden_states) as transformers' CLIPTextTransformer with
+        output_hidden_states: hidden_states[0] is the embedding output, hidden_states[i] the
+        output of layer i (before the final norm); SDXL conditions on hidden_states[-2]."""
         n = input_ids.shape[1]
         x = self.embeddings.token_embedding(input_ids) + self.embeddings.position_embedding.weight[:n]
         mask = torch.full((n, n), float("-inf")).triu(1)[None, None]  # causal, as CLIP
+        hidden = [x]
         for layer in self.encoder.layers:
             x = layer(x, mask)
+            hidden.append(x)
         x = self.final_layer_norm(x)
         pooled = x[torch.arange(x.shape[0]), input_ids.argmax(dim=-1)]  # eos has the highest id
+        return x, pooled, hidden
+
+    def forward(self, input_ids):
+        x, pooled, _ = self.encode(input_ids)
         return x, pooled
 
 
@@ -472,10 +490,10 @@ def tokenizer_json(merges):
     }
 
 
-def reference_encode(text, tok):
+def reference_encode(text, tok, pad="<|endoftext|>"):
     """CLIP's own algorithm (openai/CLIP simple_tokenizer): clean, lowercase, split, byte-map,
     merge the lowest-ranked pair until none applies; <|startoftext|> ... <|endoftext|>,
-    truncated to 77 and padded with <|endoftext|> as SD1.5's tokenizer does. ASCII prompts only
+    truncated to 77 and padded with `pad` (SD1.5: <|endoftext|>; SDXL's tokenizer_2: "!"). ASCII prompts only
     (Python's re has no \\p{L})."""
     vocab, merges = tok["model"]["vocab"], tok["model"]["merges"]
     ranks = {tuple(m.split(" ")): i for i, m in enumerate(merges)}
@@ -501,7 +519,7 @@ def reference_encode(text, tok):
         ids.extend(vocab[p] for p in parts)
     bos, eos = vocab["<|startoftext|>"], vocab["<|endoftext|>"]
     ids = [bos] + ids[: MAX_LENGTH - 2] + [eos]
-    return ids + [eos] * (MAX_LENGTH - len(ids))
+    return ids + [vocab[pad]] * (MAX_LENGTH - len(ids))
 
 
 PROMPTS = ["a photo of a person with red hair walking in the city at night",
