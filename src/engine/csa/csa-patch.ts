@@ -20,6 +20,7 @@ import { CsaPatchError, LayerSelection, SelfAttentionLayer, findSelfAttentionLay
 import { OnnxGraphView } from './onnx-graph';
 import { AttrType, DataType, Field, encodeInt64Initializer, encodeNode, encodeValueInfo, int } from './onnx-proto';
 import { concatBytes, lengthDelimited, renameFirstInput } from './onnx-wire';
+import { SampleSize, blockLevels, tokensAtLevel } from './layer-tokens';
 import { TokenCheck, checkTokenAxis } from './token-axis';
 
 export interface CsaTensorNames {
@@ -39,7 +40,7 @@ export interface CsaLayerPatch {
   channels: number;
   /** Element type of X, the bank input and the tokens output. */
   dtype: 'float32' | 'float16';
-  /** Tokens N per frame at the pack's resolution, when known (options.tokens or value_info). */
+  /** Tokens N per frame at the pack's resolution, when known (options.tokens, value_info, or the block level and options.sample). */
   tokens: number | null;
   names: CsaTensorNames;
   /** Whether the K and V reshapes were proven to leave the token count free. */
@@ -57,6 +58,8 @@ export interface CsaPatch {
 export interface CsaPatchOptions extends LayerSelection {
   /** Token count per layer (e.g. from the manifest's self_attention list), for the description. */
   tokens?: Readonly<Record<string, number>>;
+  /** The sample (latent) grid: layers without a given count get one from their block's level. */
+  sample?: SampleSize;
 }
 
 const ELEM: Record<number, 'float32' | 'float16'> = { [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16' };
@@ -79,17 +82,20 @@ function projectionInput(graph: OnnxGraphView, layer: SelfAttentionLayer): { cha
   return { channels: int(w.dims[transposed ? 1 : 0]), dtype, elemType: w.data_type! };
 }
 
-function tokensOf(graph: OnnxGraphView, x: string, layer: string, options: CsaPatchOptions): number | null {
+function tokensOf(graph: OnnxGraphView, x: string, layer: string, options: CsaPatchOptions, level: ((layer: string) => number | null) | null): number | null {
   const given = options.tokens?.[layer];
   if (given !== undefined) return given;
   const dim = graph.valueInfo.get(x)?.type?.tensor_type?.shape?.dim[1];
-  return dim?.dim_value !== undefined ? int(dim.dim_value) : null;
+  if (dim?.dim_value !== undefined) return int(dim.dim_value);
+  const l = options.sample && level ? level(layer) : null;
+  return l === null || !options.sample ? null : tokensAtLevel(options.sample, l);
 }
 
 export function patchCsaModel(model: Uint8Array, options: CsaPatchOptions = {}): { bytes: Uint8Array; patch: CsaPatch } {
   const graph = new OnnxGraphView(model);
   const all = findSelfAttentionLayers(graph);
   const chosen = selectLayers(all, options);
+  const level = options.sample ? blockLevels(graph) : null;
 
   const insertBefore = new Map<number, Uint8Array[]>();
   const rename = new Map<number, string>();
@@ -132,7 +138,7 @@ export function patchCsaModel(model: Uint8Array, options: CsaPatchOptions = {}):
       lengthDelimited(Field.GRAPH_INPUT, encodeValueInfo(names.storeIndex, DataType.INT64, [`${L}.csa_store`])),
     );
     outputs.push(lengthDelimited(Field.GRAPH_OUTPUT, encodeValueInfo(names.tokens, elemType, [`${L}.csa_store`, channels])));
-    layers.push({ name: L, channels, dtype, tokens: tokensOf(graph, x, L, options), names, keyCheck, valueCheck });
+    layers.push({ name: L, channels, dtype, tokens: tokensOf(graph, x, L, options, level), names, keyCheck, valueCheck });
   }
 
   const parts: Uint8Array[] = [];

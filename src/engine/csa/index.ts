@@ -7,3 +7,5 @@ export type { SelfAttentionLayer, LayerSelection } from './attention-layers';
 export { OnnxGraphView } from './onnx-graph';
 export type { TokenCheck } from './token-axis';
 export { plainCsaFeeds, plainLayerFeeds } from './csa-feeds';
+export { blockLevels, tokensAtLevel } from './layer-tokens';
+export type { SampleSize } from './layer-tokens';
