@@ -6,6 +6,7 @@
  */
 import type { Dim, IoSpec } from '../runtime';
 import type { PackManifest } from './manifest';
+import { DEFAULT_HIDDEN_STATE, TextEncoderSpec } from './manifest-text';
 import { PackError } from './pack-errors';
 
 /** What the engine needs of a session (ModelSession satisfies it). */
@@ -16,6 +17,8 @@ export interface SessionShape {
 
 export interface PackSessions {
   textEncoder: SessionShape;
+  /** SDXL packs (manifest text_2). */
+  textEncoder2?: SessionShape;
   unet: SessionShape;
   vaeDecoder?: SessionShape;
   judge?: SessionShape;
@@ -52,15 +55,37 @@ function check(model: string, kind: 'input' | 'output', specs: readonly IoSpec[]
 
 const FLOAT = ['float32', 'float16'] as const;
 
+/** The SDXL UNet inputs that only a manifest with text_2 and add_time_ids feeds. */
+const ADDED_CONDITIONS = ['text_embeds', 'time_ids'];
+
+function checkTextEncoder(model: string, s: SessionShape, spec: TextEncoderSpec): void {
+  check(model, 'input', s.inputs, { name: 'input_ids', types: ['int64', 'int32'], dims: [null, spec.maxLength] });
+  check(model, 'output', s.outputs, { name: spec.hiddenState ?? DEFAULT_HIDDEN_STATE, types: FLOAT, dims: [null, spec.maxLength, spec.hiddenSize] });
+}
+
 export function checkPackSessions(m: PackManifest, s: PackSessions): void {
-  const { maxLength: L, hiddenSize: H } = m.text;
+  const { maxLength: L } = m.text;
   const { channels: C } = m.sample;
-  check('text_encoder', 'input', s.textEncoder.inputs, { name: 'input_ids', types: ['int64', 'int32'], dims: [null, L] });
-  check('text_encoder', 'output', s.textEncoder.outputs, { name: 'last_hidden_state', types: FLOAT, dims: [null, L, H] });
+  checkTextEncoder('text_encoder', s.textEncoder, m.text);
+  if (m.text2) {
+    if (!s.textEncoder2) throw new PackError('text_encoder_2: the manifest describes text_2 but no session was opened for it');
+    checkTextEncoder('text_encoder_2', s.textEncoder2, m.text2);
+    check('text_encoder_2', 'output', s.textEncoder2.outputs, { name: m.text2.pooled.output, types: FLOAT, dims: [null, m.text2.pooled.size] });
+  }
   // Height and width stay symbolic in SD exports (any multiple of 8); a fixed one must match.
   check('unet', 'input', s.unet.inputs, { name: 'sample', types: FLOAT, dims: [null, C, m.sample.height, m.sample.width] });
   check('unet', 'input', s.unet.inputs, { name: 'timestep', types: ['float32', 'float16', 'int64'], dims: null });
-  check('unet', 'input', s.unet.inputs, { name: 'encoder_hidden_states', types: FLOAT, dims: [null, L, H] });
+  // SDXL: both encoders' hidden states side by side (768 + 1280 = 2048).
+  check('unet', 'input', s.unet.inputs, { name: 'encoder_hidden_states', types: FLOAT, dims: [null, L, m.text.hiddenSize + (m.text2?.hiddenSize ?? 0)] });
+  if (m.addTimeIds && m.text2) {
+    check('unet', 'input', s.unet.inputs, { name: 'text_embeds', types: FLOAT, dims: [null, m.text2.pooled.size] });
+    check('unet', 'input', s.unet.inputs, { name: 'time_ids', types: FLOAT, dims: [null, m.addTimeIds.order.length] });
+  } else {
+    const added = s.unet.inputs.filter((i) => ADDED_CONDITIONS.includes(i.name)).map((i) => i.name);
+    if (added.length > 0) {
+      throw new PackError(`unet: takes ${added.join(' and ')} (an SDXL UNet), but the manifest has no text_2 and add_time_ids to feed them (see docs/engine.md)`);
+    }
+  }
   check('unet', 'output', s.unet.outputs, { name: 'out_sample', types: FLOAT, dims: [null, C, m.sample.height, m.sample.width] });
   if (m.space === 'latent') {
     if (!s.vaeDecoder) throw new PackError('vae_decoder: a latent pack needs its VAE decoder session');

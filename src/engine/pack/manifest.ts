@@ -7,8 +7,8 @@
  */
 import { SCHEDULER_NAMES, SchedulerConfig, SchedulerConfigError, isSchedulerName, parseSchedulerConfig } from '../schedulers';
 import type { SchedulerName } from '../schedulers';
-import { TOKENIZER_KINDS } from '../tokenizer';
-import type { TokenizerKind } from '../tokenizer';
+import { Obj, Reader } from './manifest-reader';
+import { AddTimeIdsSpec, SecondTextEncoderSpec, TextEncoderSpec, parseTextSections } from './manifest-text';
 import { PackError } from './pack-errors';
 
 export const PACK_FORMAT = 'storyforge-pack/1';
@@ -20,6 +20,9 @@ export interface PackFiles {
   /** Latent packs only. */
   vae_decoder?: string;
   judge?: string;
+  /** SDXL: the second text encoder, and its tokenizer when it is not `tokenizer`. */
+  text_encoder_2?: string;
+  tokenizer_2?: string;
   [other: string]: string | undefined;
 }
 
@@ -39,7 +42,13 @@ export interface PackManifest {
   latentScale: number;
   /** Display upscale of the decoded image (nearest neighbour keeps pixel art crisp). */
   upscale: { factor: number; kernel: 'nearest' | 'lanczos3' };
-  text: { maxLength: number; hiddenSize: number; tokenizer: TokenizerKind; padToken?: string; bosToken?: string; eosToken?: string };
+  text: TextEncoderSpec;
+  /** SDXL's second text encoder (hidden states joined to the first's, pooled output -> text_embeds). */
+  text2?: SecondTextEncoderSpec;
+  /** SDXL's time_ids (original size, crop, target size). */
+  addTimeIds?: AddTimeIdsSpec;
+  /** An empty negative prompt conditions on zeros (diffusers' force_zeros_for_empty_prompt; SDXL base). */
+  forceZerosForEmptyPrompt?: boolean;
   scheduler: SchedulerConfig;
   /**
    * identityPrompts: templates of a character's identity frames, `{description}` standing for
@@ -51,55 +60,6 @@ export interface PackManifest {
   csa: { layers: string[]; defaultRate: number; applyProbability: { firstStep: number; beforeStep20: number; after: number } } | null;
   judge: unknown;
   sha256: Record<string, string>;
-}
-
-type Obj = Record<string, unknown>;
-
-class Reader {
-  constructor(private readonly where: string) {}
-
-  fail(path: string, what: string, got: unknown): never {
-    throw new PackError(`${this.where}: ${path} ${what}, got ${JSON.stringify(got)}`);
-  }
-
-  obj(v: unknown, path: string): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object', v);
-    return v as Obj;
-  }
-
-  str(o: Obj, key: string, path: string): string {
-    const v = o[key];
-    if (typeof v !== 'string' || v.length === 0) this.fail(`${path}${key}`, 'must be a non-empty string', v);
-    return v as string;
-  }
-
-  optStr(o: Obj, key: string, path: string): string | undefined {
-    return o[key] === undefined ? undefined : this.str(o, key, path);
-  }
-
-  int(o: Obj, key: string, path: string, min: number): number {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(`${path}${key}`, `must be an integer >= ${min}`, v);
-    return v as number;
-  }
-
-  num(o: Obj, key: string, path: string, ok: (v: number) => boolean, what: string): number {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) this.fail(`${path}${key}`, `must be ${what}`, v);
-    return v as number;
-  }
-
-  bool(o: Obj, key: string, path: string): boolean {
-    const v = o[key];
-    if (typeof v !== 'boolean') this.fail(`${path}${key}`, 'must be true or false', v);
-    return v as boolean;
-  }
-
-  oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[]): T {
-    const v = o[key];
-    if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(`${path}${key}`, `must be one of ${allowed.join(', ')}`, v);
-    return v as T;
-  }
 }
 
 function probability(r: Reader, o: Obj, key: string, path: string): number {
@@ -126,18 +86,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
   const upscaleRaw = m.upscale === undefined ? { factor: 1, kernel: 'nearest' } : r.obj(m.upscale, 'upscale');
   const upscale = { factor: r.int(upscaleRaw, 'factor', 'upscale.', 1), kernel: r.oneOf(upscaleRaw, 'kernel', 'upscale.', ['nearest', 'lanczos3'] as const) };
 
-  const t = r.obj(m.text, 'text');
-  const text: PackManifest['text'] = {
-    maxLength: r.int(t, 'max_length', 'text.', 2),
-    hiddenSize: r.int(t, 'hidden_size', 'text.', 1),
-    tokenizer: r.oneOf(t, 'tokenizer', 'text.', TOKENIZER_KINDS),
-  };
-  const pad = r.optStr(t, 'pad_token', 'text.');
-  const bos = r.optStr(t, 'bos_token', 'text.');
-  const eos = r.optStr(t, 'eos_token', 'text.');
-  if (pad !== undefined) text.padToken = pad;
-  if (bos !== undefined) text.bosToken = bos;
-  if (eos !== undefined) text.eosToken = eos;
+  const textSections = parseTextSections(r, m, files);
 
   let scheduler: SchedulerConfig;
   try {
@@ -201,7 +150,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
     scaleFactor: r.int(m, 'scale_factor', '', 1),
     latentScale: r.num(m, 'latent_scale', '', (v) => v > 0, 'a number > 0'),
     upscale,
-    text,
+    ...textSections,
     scheduler,
     defaults,
     selfAttention,

@@ -1,6 +1,7 @@
 /**
- * Opens a pack's sessions through the runtime, optionally with the CSA patch applied to the
- * UNet (layers and token counts from the manifest), and checks them against the manifest.
+ * Opens a pack's sessions through the runtime (SDXL's second text encoder when the manifest has
+ * text_2), optionally with the CSA patch applied to the UNet (layers and token counts from the
+ * manifest), and checks them against the manifest.
  */
 import { defaultPatchedPath, patchCsaModel } from '../csa';
 import type { CsaPatch } from '../csa';
@@ -11,6 +12,8 @@ import type { ModelPack } from './load-pack';
 
 export interface OpenedPack {
   textEncoder: ModelSession;
+  /** SDXL packs (manifest text_2). */
+  textEncoder2?: ModelSession;
   unet: ModelSession;
   vaeDecoder?: ModelSession;
   judge?: ModelSession;
@@ -30,7 +33,8 @@ export async function openPack(pack: ModelPack, runtime: Runtime, options: OpenP
   let csa: CsaPatch | null = null;
   let unet: ModelSession;
   if (options.csa) {
-    const selection = { ...(m.csa && { layers: m.csa.layers }), tokens: Object.fromEntries(m.selfAttention.map((l) => [l.name, l.tokens])) };
+    // Token counts: the manifest's self_attention list, else derived from the UNet's block levels at the pack's sample size.
+    const selection = { ...(m.csa && { layers: m.csa.layers }), tokens: Object.fromEntries(m.selfAttention.map((l) => [l.name, l.tokens])), sample: m.sample };
     const bytes = await readFile(pack.file('unet'));
     const patched = patchCsaModel(bytes, selection);
     csa = patched.patch;
@@ -46,9 +50,11 @@ export async function openPack(pack: ModelPack, runtime: Runtime, options: OpenP
     unet = await runtime.open(pack.file('unet'), 'unet');
   }
   const opened: OpenedPack = { textEncoder, unet, csa };
+  if (m.text2) opened.textEncoder2 = await runtime.open(pack.file('text_encoder_2'), 'text_encoder_2');
   if (m.space === 'latent') opened.vaeDecoder = await runtime.open(pack.file('vae_decoder'), 'vae_decoder');
   if (options.judge && m.files.judge !== undefined) opened.judge = await runtime.open(pack.file('judge'), 'judge');
   const sessions: PackSessions = { textEncoder, unet };
+  if (opened.textEncoder2) sessions.textEncoder2 = opened.textEncoder2;
   if (opened.vaeDecoder) sessions.vaeDecoder = opened.vaeDecoder;
   if (opened.judge) sessions.judge = opened.judge;
   checkPackSessions(m, sessions);
