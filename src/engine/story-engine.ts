@@ -10,10 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { CsaLayerPatch } from './csa';
-import { ModelPack, OpenedPack, PackManifest, loadPack, openPack } from './pack';
+import { Conditioning, openConditioning } from './conditioning';
+import { ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
 import { Runtime, RuntimeConfig } from './runtime';
 import { SchedulerName, createScheduler } from './schedulers';
-import { TextTokenizer, encodeBatch, loadTokenizer } from './tokenizer';
 import { Float32Tensor, float32 } from './tensor';
 import { denoise, SampleShape } from './pipelines/denoise';
 import { RgbImage, decodeLatents, toRgb } from './pipelines/decode';
@@ -63,7 +63,8 @@ export class StoryEngine {
     readonly pack: ModelPack,
     private readonly runtime: Runtime,
     private readonly sessions: OpenedPack,
-    private readonly tokenizer: TextTokenizer,
+    /** Prompts -> UNet feeds, as the pack's family conditions (SD1.5: one encoder; SDXL: two + time ids). */
+    private readonly conditioning: Conditioning,
     /** sha256 of the UNet: banks remember which model made them. */
     readonly modelHash: string,
     private readonly batchSize: number,
@@ -75,12 +76,9 @@ export class StoryEngine {
     try {
       const sessions = await openPack(pack, runtime, { csa: true, judge: options.judge ?? false });
       const m = pack.manifest;
-      const tokenizer = await loadTokenizer(pack.file('tokenizer'), { kind: m.text.tokenizer, maxLength: m.text.maxLength,
-        ...(m.text.padToken !== undefined && { padToken: m.text.padToken }),
-        ...(m.text.bosToken !== undefined && { bosToken: m.text.bosToken }),
-        ...(m.text.eosToken !== undefined && { eosToken: m.text.eosToken }) });
+      const conditioning = await openConditioning(pack, sessions);
       const modelHash = m.sha256[m.files.unet] ?? createHash('sha256').update(`${m.name}:${m.files.unet}`).digest('hex');
-      return new StoryEngine(pack, runtime, sessions, tokenizer, modelHash, options.batchSize ?? 4);
+      return new StoryEngine(pack, runtime, sessions, conditioning, modelHash, options.batchSize ?? 4);
     } catch (err) {
       await runtime.dispose();
       throw err;
@@ -133,21 +131,13 @@ export class StoryEngine {
     return createHash('sha256').update(key).digest('hex');
   }
 
-  private async encode(negative: readonly string[], positive: readonly string[]): Promise<Float32Tensor> {
-    const ids = encodeBatch(this.tokenizer, [...negative, ...positive]);
-    const out = await this.sessions.textEncoder.run({ input_ids: ids });
-    const hidden = Object.values(out)[0]!;
-    if (hidden.type !== 'float32') throw new Error(`text encoder returned ${hidden.type}`);
-    return hidden;
-  }
-
   private async run(prompts: readonly string[], negatives: readonly string[], seeds: readonly number[],
     settings: GenerationSettings, csa: CsaPhase, onStep?: Progress): Promise<Float32Tensor> {
     checkSettings(settings);
     const scheduler = createScheduler(settings.scheduler, this.manifest.scheduler);
     scheduler.setTimesteps(settings.steps);
-    const context = await this.encode(negatives, prompts);
-    const request = { context, seeds, shape: this.shape, scheduler, guidance: settings.guidance, csa, ...(onStep && { onStep }) };
+    const conditioning = await this.conditioning.encode(negatives, prompts, imageSize(this.manifest));
+    const request = { conditioning, seeds, shape: this.shape, scheduler, guidance: settings.guidance, csa, ...(onStep && { onStep }) };
     const x = await denoise(this.sessions.unet, request);
     const image = this.sessions.vaeDecoder ? await decodeLatents(this.sessions.vaeDecoder, x, this.manifest.latentScale) : x;
     for (let i = 0; i < image.data.length; i++) image.data[i] = Math.min(1, Math.max(-1, image.data[i]!));

@@ -1,7 +1,8 @@
 /**
  * The denoising loop: seeded noise, classifier-free guidance, the scheduler, and whatever
- * CSA phase the caller hands in. One readable loop; the phase strategy decides what the
- * CSA inputs carry, the loop never asks which phase it runs.
+ * conditioning feeds and CSA phase the caller hands in. One readable loop; the conditioning
+ * strategy decides which inputs carry the prompts (SDXL adds text_embeds and time_ids), the
+ * phase strategy what the CSA inputs carry; the loop never asks which family or phase it runs.
  */
 import { Rng } from '../random';
 import type { ModelSession } from '../runtime';
@@ -16,8 +17,12 @@ export interface SampleShape {
 }
 
 export interface DenoiseRequest {
-  /** Text embeddings [2F, L, C]: the F unconditional rows, then the F conditional ones. */
-  context: Float32Tensor;
+  /**
+   * The UNet inputs that carry the prompts (encoder_hidden_states [2F, L, C]; SDXL adds
+   * text_embeds and time_ids), each with 2F rows: the F unconditional ones, then the F
+   * conditional ones. Fed unchanged at every step.
+   */
+  conditioning: Readonly<Record<string, Tensor>>;
   /** One seed per frame: its initial noise and, for ancestral schedulers, its step noise. */
   seeds: readonly number[];
   shape: SampleShape;
@@ -62,8 +67,8 @@ function noiseOutput(unet: ModelSession): string {
 
 export async function denoise(unet: ModelSession, r: DenoiseRequest): Promise<Float32Tensor> {
   const F = r.seeds.length;
-  if (r.context.dims[0] !== 2 * F) {
-    throw new RangeError(`context has ${r.context.dims[0]} rows for ${F} frames; expected ${2 * F} (uncond + cond)`);
+  for (const [name, t] of Object.entries(r.conditioning)) {
+    if (t.dims[0] !== 2 * F) throw new RangeError(`${name} has ${t.dims[0]} rows for ${F} frames; expected ${2 * F} (uncond + cond)`);
   }
   const { channels, height, width } = r.shape;
   const rngs = r.seeds.map((s) => new Rng(s));
@@ -80,7 +85,7 @@ export async function denoise(unet: ModelSession, r: DenoiseRequest): Promise<Fl
       {
         sample: input,
         timestep: timestepFeed(unet, steps[s]!, 2 * F),
-        encoder_hidden_states: r.context,
+        ...r.conditioning,
         ...r.csa.feeds(s, 2 * F),
       },
       { outputs: [out, ...r.csa.outputs(s)] },
