@@ -40,6 +40,8 @@ interface Slot {
   worker: Worker;
   cancel: Int32Array;
   task: Task | undefined;
+  /** Called when the running task has answered (close() waits for it). */
+  idle?: () => void;
 }
 
 export interface ComputePoolOptions {
@@ -75,13 +77,24 @@ export class ComputePool {
     });
   }
 
-  /** Ends every thread; requests still waiting or running fail. */
-  async close(): Promise<void> {
+  /**
+   * Ends every thread; requests still waiting fail at once, running ones are stopped at their
+   * next step first: terminating a thread while ONNX Runtime runs in it aborts the process.
+   */
+  async close(graceMs = 30_000): Promise<void> {
     this.closed = true;
     for (const task of this.waiting.splice(0)) task.reject(new Error('the compute pool is closed'));
     await Promise.all(this.slots.map(async (slot) => {
-      slot.task?.reject(new Error('the compute pool is closed'));
-      slot.task = undefined;
+      const task = slot.task;
+      if (task) {
+        Atomics.store(slot.cancel, 0, task.id);
+        await new Promise<void>((resolve) => {
+          slot.idle = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+        if (slot.task === task) task.reject(new Error('the compute pool is closed'));
+        slot.task = undefined;
+      }
       await slot.worker.terminate();
     }));
   }
@@ -122,7 +135,8 @@ export class ComputePool {
       slot.task = undefined;
       if (reply.type === 'error') task.reject(reply.cancelled ? new ComputeCancelled() : new Error(reply.message));
       else task.resolve(reply);
-      this.dispatch();
+      slot.idle?.();
+      if (!this.closed) this.dispatch();
     });
     worker.on('error', (error) => this.log.error('compute thread failed', { error }));
     worker.on('exit', (code) => {
