@@ -58,9 +58,11 @@ export async function generateDemoStory(apiUrl: string, key: string, outDir: str
   for (;;) {
     job = (await gql(`query($id: ID!) { node(id: $id) { ... on GenerationJob { status progress { step total framesDone framesTotal } error { code message } } } }`,
       { id: jobId })).node;
+    // One line per status or frame change, and every fifth denoising step.
     const line = `  generating "${DEMO_STORY_TITLE}": ${job.status.toLowerCase()}, frame ${job.progress.framesDone}/${job.progress.framesTotal}, step ${job.progress.step}/${job.progress.total}`;
-    if (line !== last) say(line);
-    last = line;
+    const milestone = `${job.status} ${job.progress.framesDone} ${Math.floor(job.progress.step / 5)}`;
+    if (milestone !== last) say(line);
+    last = milestone;
     if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
