@@ -1,6 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { loadOrCreateSecretFile } from '../util/secret-file';
 
 /**
  * Project-scoped, expiring image URLs: `/images/<project>/<image>?exp=<unix s>&sig=<hmac>`, the
@@ -32,23 +31,8 @@ export class UrlSigner {
   }
 }
 
-/**
- * The secret from the environment (hex or any text of 32+ bytes), or the one kept in
- * `<data dir>/url-secret`, made on first use. The file appears whole (written aside, then
- * hard-linked into place, which fails if it exists), so processes starting together agree on one.
- */
+/** The secret from the environment (hex or any text of 32+ bytes), or `<data dir>/url-secret`. */
 export function loadUrlSecret(fromEnv: string | undefined, dataDir: string): Buffer {
   if (fromEnv) return /^[0-9a-f]{64,}$/i.test(fromEnv) ? Buffer.from(fromEnv, 'hex') : Buffer.from(fromEnv);
-  const file = join(dataDir, 'url-secret');
-  mkdirSync(dataDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  try {
-    linkSync(tmp, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  return loadOrCreateSecretFile(dataDir, 'url-secret');
 }

@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadOrCreateSecretFile } from '../util/secret-file';
 
 /** A sealed secret that cannot be opened: the server key changed, or the row was tampered with. */
 export class SealedSecretError extends Error {}
@@ -44,9 +43,7 @@ export class SecretBox {
 
 /**
  * The webhook key: STORYFORGE_WEBHOOK_KEY (64 hex digits, or any text of 32+ characters, hashed
- * to 32 bytes), else `<data dir>/webhook-key`, made on first use. The file appears whole
- * (written aside, then hard-linked into place, which fails if it exists), so processes starting
- * together agree on one key.
+ * to 32 bytes), else `<data dir>/webhook-key`, made on first use.
  */
 export function loadWebhookKey(fromEnv: string | undefined, dataDir: string): Buffer {
   if (fromEnv) {
@@ -54,16 +51,5 @@ export function loadWebhookKey(fromEnv: string | undefined, dataDir: string): Bu
     if (fromEnv.length < 32) throw new Error('STORYFORGE_WEBHOOK_KEY must be 64 hex digits or at least 32 characters');
     return createHash('sha256').update(fromEnv).digest();
   }
-  const file = join(dataDir, 'webhook-key');
-  mkdirSync(dataDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  try {
-    linkSync(tmp, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  return loadOrCreateSecretFile(dataDir, 'webhook-key');
 }
