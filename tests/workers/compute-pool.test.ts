@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { IdentityBank } from '../../src/engine/story/identity-bank';
 import { Logger } from '../../src/util/logger';
 import { ComputeCancelled, ComputePool, ThreadCrashed } from '../../workers/compute/compute-pool';
+import { DYING_STEPS } from './dying-compute-thread';
 
 const PACK = join(__dirname, '..', '..', 'models', 'packs', 'story-world');
 const settings = { scheduler: 'ddim' as const, steps: 3, guidance: 5 };
@@ -17,7 +18,7 @@ jest.setTimeout(300_000);
 describe('compute pool', () => {
   let pool: ComputePool;
   beforeAll(() => {
-    pool = new ComputePool({ size: 1, ortThreads: 1 }, new Logger('error', {}, () => undefined));
+    pool = new ComputePool({ size: 1, ortThreads: 1, threadModule: join(__dirname, 'dying-compute-thread.ts') }, new Logger('error', {}, () => undefined));
   });
   afterAll(() => pool.close());
 
@@ -37,12 +38,10 @@ describe('compute pool', () => {
   });
 
   it('fails the request of a thread that dies with ThreadCrashed, and replaces the thread', async () => {
-    const running = pool.run({ op: 'buildBank', packDir: PACK, recipe, settings: { ...settings, steps: 50 }, judge: false }, () => {
-      // Kill the thread from outside at its first step, as a native crash would.
-      const slot = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0]!;
-      void slot.worker.terminate();
-    });
+    const seen: number[] = [];
+    const running = pool.run({ op: 'buildBank', packDir: PACK, recipe, settings: { ...settings, steps: DYING_STEPS }, judge: false }, (p) => seen.push(p.step));
     await expect(running).rejects.toBeInstanceOf(ThreadCrashed);
+    expect(seen).toEqual([1]);
     expect(pool.size).toBe(1);
     const again = await pool.run({ op: 'buildBank', packDir: PACK, recipe, settings, judge: false });
     expect(again.type).toBe('bank');

@@ -47,6 +47,11 @@ interface Slot {
 export interface ComputePoolOptions {
   size: number;
   ortThreads: number;
+  /**
+   * The module a thread runs, compute-thread by default. Tests wrap it to make a thread die
+   * between two steps: terminate() from outside, mid-run, would abort the whole process.
+   */
+  threadModule?: string;
 }
 
 export class ComputePool {
@@ -123,7 +128,7 @@ export class ComputePool {
   private spawn(): Slot {
     const cancel = new SharedArrayBuffer(4);
     const data: ComputeThreadData = { cancel, ortThreads: this.options.ortThreads };
-    const worker = threadWorker(data);
+    const worker = threadWorker(data, this.options.threadModule);
     const slot: Slot = { worker, cancel: new Int32Array(cancel), task: undefined };
     worker.on('message', (reply: ComputeReply) => {
       const task = slot.task;
@@ -152,10 +157,10 @@ export class ComputePool {
 }
 
 /** Built JavaScript loads directly; under ts (jest, ts-register) the SWC hook compiles the entry. */
-function threadWorker(workerData: ComputeThreadData): Worker {
-  const js = join(__dirname, 'compute-thread.js');
-  if (!__filename.endsWith('.ts')) return new Worker(js, { workerData });
+function threadWorker(workerData: ComputeThreadData, module?: string): Worker {
+  const ts = __filename.endsWith('.ts');
+  const entry = module ?? join(__dirname, ts ? 'compute-thread.ts' : 'compute-thread.js');
+  if (!ts) return new Worker(entry, { workerData });
   const hook = join(projectRoot(), 'tests', 'support', 'ts-register.cjs');
-  const entry = join(__dirname, 'compute-thread.ts');
   return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, workerData });
 }
