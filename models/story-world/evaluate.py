@@ -82,6 +82,8 @@ def main():
     ap.add_argument("--rate", type=float, default=0.5)
     ap.add_argument("--id-frames", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--layers", default="up_blocks.",
+                    help="prefix of the self-attention layers that take CSA ('' for all)")
     ap.add_argument("--rows", default="none,identity,read,named-none,named-read")
     ap.add_argument("--json", default=None)
     ap.add_argument("--sheet", default=None, help="write a contact sheet PNG of the first stories")
@@ -90,7 +92,7 @@ def main():
     text, unet = S.load(args.ckpt)
     net = J.Judge(); net.load_state_dict(torch.load(args.judge, map_location="cpu")); net.eval()
     tokens_all = S.layer_tokens(unet)
-    layers = [n for n in tokens_all if n.startswith("up_blocks.")]
+    layers = [n for n in tokens_all if n.startswith(args.layers)]
     tokens = {n: tokens_all[n] for n in layers}
     results, sheets = {}, {}
     for row in args.rows.split(","):

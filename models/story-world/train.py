@@ -46,6 +46,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--layer-prob", type=float, default=0.8)
     ap.add_argument("--no-csa-prob", type=float, default=0.15)
+    ap.add_argument("--init", default=None,
+                    help="start from a committed fp16 weights file (checkpoints/*.pt) when <out> has no latest.pt")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -66,6 +68,15 @@ def main():
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print(f"resumed at step {step}", flush=True)
+    elif args.init:
+        # The committed file holds only the EMA weights (fp16, to stay small): both the live and
+        # the EMA copies start from them, with a fresh optimizer.
+        ck = torch.load(args.init, map_location=dev)
+        for key, live in (("text", text), ("unet", unet)):
+            weights = {k: v.float() for k, v in ck[f"ema_{key}"].items()}
+            live.load_state_dict(weights); ema[key].load_state_dict(weights)
+        step = ck["step"]
+        print(f"started from {args.init} at step {step}", flush=True)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump({"unet": ucfg.__dict__, "text": tcfg.__dict__, "args": vars(args),
                    "csa_prefix": CSA_PREFIX}, f, indent=1, default=list)
