@@ -1,9 +1,9 @@
 /** @jest-environment ./tests/engine/ort-environment.js */
 /**
  * bench/consistency in small: the model card's table from the TypeScript engine and the
- * pack's judge, on 3 stories with few steps. Checks the pipeline, not the model's quality
- * (the committed pack is an early checkpoint): the stories are evaluate.py's, every number
- * is computed and in [0, 1], and the read phase really reads the bank.
+ * pack's judge, on 3 stories with few steps. Checks the pipeline, not the model's quality (the
+ * committed pack does not reach the identity target: see its model card): the stories are
+ * evaluate.py's, every number is computed and in [0, 1], and the read phase really reads the bank.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
