@@ -1,12 +1,19 @@
 /**
  * bench/api-during-generation: is the API still responsive while the same process generates?
  * One process runs the API and the generation workers (compute threads). A small query
- * (`viewer { project { name } role }`) is measured by concurrent clients twice, side by side:
- * idle, then while two story generations run. Prints both p99s and their ratio (target <= 2).
+ * (`viewer { project { name } role }`) is measured twice, side by side: idle, then while two
+ * story generations run. Prints both p99s and their ratio (target <= 2).
  *
- *   npm run bench:api-during-generation -- --duration 15 --concurrency 4 --workers 2
+ *   npm run bench:api-during-generation -- --duration 15 --rate 50 --workers 2
+ *   npm run bench:api-during-generation -- --duration 15 --rate 0 --concurrency 4 --workers 2
+ *
+ * --rate R (default 50): R requests per second on a fixed schedule (open loop, latency from the
+ * scheduled time), as a studio's tools make them: the question is how long one request waits.
+ * --rate 0: `--concurrency` clients each sending as soon as answered (closed loop): that load alone
+ * keeps both cores busy, so the ratio there also measures the throughput generation takes away.
  */
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
@@ -37,6 +44,7 @@ function load(request: LoadRequest): Promise<LoadResult> {
 async function main(): Promise<void> {
   const durationMs = Number(arg('duration', '15')) * 1000;
   const concurrency = Number(arg('concurrency', '4'));
+  const ratePerSecond = Number(arg('rate', '50'));
   const threads = Number(arg('workers', '2'));
   const config = { ...loadConfig(), workers: threads, maxActiveJobs: 100 };
   const log = new Logger('warn');
@@ -59,9 +67,10 @@ async function main(): Promise<void> {
       }
       return made;
     });
-    process.stdout.write(`bench/api-during-generation: ${concurrency} clients, ${durationMs / 1000} s per window, ${threads} compute threads; node ${process.version}\n`);
-    await load({ url, key: secret, body, concurrency, durationMs: 2000 }); // warm-up
-    const idle = await load({ url, key: secret, body, concurrency, durationMs });
+    const mode = ratePerSecond > 0 ? `${ratePerSecond} requests/s on a fixed schedule (open loop)` : `${concurrency} clients in a closed loop`;
+    process.stdout.write(`bench/api-during-generation: ${mode}, ${durationMs / 1000} s per window, ${threads} compute threads; node ${process.version}\n`);
+    await load({ url, key: secret, body, concurrency, durationMs: 2000, ratePerSecond }); // warm-up
+    const idle = await load({ url, key: secret, body, concurrency, durationMs, ratePerSecond });
 
     const jobIds = await withTenant(database.dataSource, project.id, async (session) => {
       const actor = { projectId: project.id, keyId: (await session.query<{ id: string }>(`SELECT id FROM api_keys LIMIT 1`))[0]!.id, role: 'editor' as const };
@@ -70,8 +79,13 @@ async function main(): Promise<void> {
     });
     const statuses = () => withTenant(database.dataSource, project.id, (s) =>
       s.query<{ status: string; frames_done: number }>(`SELECT status, frames_done FROM generation_jobs WHERE id = ANY($1::uuid[])`, [jobIds]));
-    while (!(await statuses()).every((j) => j.status === 'RUNNING')) await new Promise((r) => setTimeout(r, 200));
-    const busy = await load({ url, key: secret, body, concurrency, durationMs });
+    // One compute thread runs one job at a time: the other waits its turn, queued.
+    const running = Math.min(jobIds.length, threads);
+    while ((await statuses()).filter((j) => j.status === 'RUNNING').length < running) await new Promise((r) => setTimeout(r, 200));
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const busy = await load({ url, key: secret, body, concurrency, durationMs, ratePerSecond });
+    loopDelay.disable();
     const after = await statuses();
 
     const row = (name: string, r: LoadResult) => {
@@ -83,6 +97,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${'window'.padEnd(28)} requests    req/s   p50 ms   p99 ms  errors\n`);
     const idleP99 = row('idle', idle);
     const busyP99 = row('two generations running', busy);
+    process.stdout.write(`server event loop delay while generating: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms\n`);
     process.stdout.write(`jobs at the end of the busy window: ${after.map((j) => `${j.status} (${j.frames_done} frames)`).join(', ')}\n`);
     process.stdout.write(`p99 while generating / idle p99 = ${(busyP99 / idleP99).toFixed(2)} (target <= 2)\n`);
   } finally {

@@ -7,6 +7,13 @@ export interface LoadRequest {
   body: string;
   concurrency: number;
   durationMs: number;
+  /**
+   * Requests per second, sent on a fixed schedule whatever the answers (an open loop, as many
+   * independent users make); unset or 0: each client sends its next request when the last one
+   * answered (a closed loop, which saturates the server). In an open loop a latency counts from
+   * the request's scheduled time, so waiting for a free socket is part of it.
+   */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -16,7 +23,7 @@ export interface LoadResult {
 }
 
 /** Runs in a worker thread, so the load's own CPU use does not share the server's event loop. */
-async function run({ url, key, body, concurrency, durationMs }: LoadRequest): Promise<LoadResult> {
+async function run({ url, key, body, concurrency, durationMs, ratePerSecond }: LoadRequest): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
   const latenciesMs: number[] = [];
@@ -24,8 +31,7 @@ async function run({ url, key, body, concurrency, durationMs }: LoadRequest): Pr
   const started = performance.now();
   const deadline = started + durationMs;
 
-  const once = () => new Promise<void>((resolve) => {
-    const t0 = performance.now();
+  const once = (t0 = performance.now()) => new Promise<void>((resolve) => {
     const req = request({
       agent, hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(body) },
@@ -46,9 +52,20 @@ async function run({ url, key, body, concurrency, durationMs }: LoadRequest): Pr
     req.end(body);
   });
 
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline) await once();
-  }));
+  if (ratePerSecond) {
+    const sent: Promise<void>[] = [];
+    for (let k = 0; started + (k * 1000) / ratePerSecond < deadline; k++) {
+      const at = started + (k * 1000) / ratePerSecond;
+      const wait = at - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sent.push(once(at));
+    }
+    await Promise.all(sent);
+  } else {
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) await once();
+    }));
+  }
   agent.destroy();
   return { latenciesMs, errors, elapsedMs: performance.now() - started };
 }
