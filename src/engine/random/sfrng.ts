@@ -1,8 +1,8 @@
 /**
  * StoryForge's seeded generator: a bit-for-bit port of models/story-world/sfrng.py.
  *
- * xoshiro128** seeded through splitmix32 from a 32-bit seed. The engine never calls
- * Math.random: every function that needs randomness takes one of these, so a seed recorded
+ * xoshiro128** seeded through splitmix32 from a 32-bit seed. The engine has no unseeded
+ * randomness: every function that needs randomness takes one of these, so a seed recorded
  * with a generation reproduces it exactly, on any machine, in Python and in TypeScript.
  */
 
