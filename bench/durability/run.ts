@@ -13,12 +13,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateSecret } from '../../src/domain/api-keys/key-secret';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { freePort } from '../../src/util/free-port';
 import { Logger } from '../../src/util/logger';
 import { projectRoot } from '../../src/util/project-root';
 
@@ -28,15 +28,6 @@ function arg(name: string, fallback: number): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 async function main(): Promise<void> {
   const kills = arg('kills', 10);

@@ -18,13 +18,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '../../src/domain/api-keys/key-secret';
 import { decodeImage } from '../../src/images';
 import { StoryEngine } from '../../src/engine/story-engine';
 import { float32 } from '../../src/engine/tensor';
+import { freePort } from '../../src/util/free-port';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const ROOT = join(__dirname, '..', '..');
@@ -33,15 +33,6 @@ const SCRIPT = ['walking in the forest', 'waving on the beach', 'sitting in the 
 const NEW_SEED = 777_777;
 
 jest.setTimeout(900_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 describe('identity across regenerations', () => {
   let db: TestDatabase;
