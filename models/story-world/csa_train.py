@@ -1,12 +1,18 @@
 """CSA-aware training: groups of frames of one identity attend to each other as at inference.
 
-A batch holds B groups of G frames (same identity, other poses and scenes, one timestep).
-In every CSA layer a frame's keys and values are its own tokens plus a sampled subset of the
-tokens of the group's *identity* frames (not its own): identity frames see each other (the
-write phase), the remaining frames only read them (the read phase). This is written as a
-mask over the concatenated tokens of the group, which is the same softmax as prepending the
-gathered tokens. Rates, which frames are identity frames and which layers take part are
-random, rate 0 included, so the model also works with plain attention.
+A batch holds B groups of G frames (same identity, other poses and scenes). The first
+`n_source[b]` frames of a group are its sources, the rest read them:
+
+- reference groups (most): the sources are references noised to u*t (u uniform, u = 1 a
+  third of the time) and attend only to themselves, as when a bank is written from finished
+  frames or uploaded images; the readers at t see their own tokens plus a sampled share of
+  every source's tokens (the bank).
+- joint groups: every frame at t and the sources also see each other's sampled tokens, as in
+  StoryDiffusion's identity phase written jointly.
+
+Written as a mask over the group's concatenated tokens (the same softmax as prepending the
+gathered tokens). A share of 0 (a quarter of the groups) and the per-layer coin keep plain
+attention working.
 """
 from __future__ import annotations
 
@@ -16,12 +22,15 @@ from model import attention
 
 
 class GroupCSA:
-    def __init__(self, groups: int, group_size: int, rates: dict[int, torch.Tensor],
-                 n_identity: torch.Tensor, layer_prob: float, gen: torch.Generator):
-        """rates: tokens-per-frame -> [groups] sampling rate; n_identity: [groups] in 1..G."""
+    def __init__(self, groups: int, group_size: int, shares: dict[int, torch.Tensor],
+                 n_source: torch.Tensor, joint: torch.Tensor, layer_prob: float,
+                 gen: torch.Generator):
+        """shares: tokens-per-frame -> [groups] share of a source's tokens in the bank;
+        n_source: [groups] in 1..G-1; joint: [groups] bool."""
         self.B, self.G = groups, group_size
-        self.rates = rates
-        self.n_identity = n_identity
+        self.shares = shares
+        self.n_source = n_source
+        self.joint = joint
         self.layer_prob = layer_prob
         self.gen = gen
         self._allow: dict[int, torch.Tensor] = {}
@@ -31,14 +40,14 @@ class GroupCSA:
         if n in self._allow:
             return self._allow[n]
         B, G = self.B, self.G
-        rate = self.rates[n]
-        m = torch.round(rate * n).long()                           # tokens sampled per frame
+        m = torch.round(self.shares[n] * n).long()                  # tokens sampled per frame
         order = torch.rand(B, G, n, generator=self.gen).argsort(-1).argsort(-1)
         sampled = order < m[:, None, None]                          # exactly m per frame
         frame = torch.arange(G)
-        is_id = frame[None, :] < self.n_identity[:, None]           # [B, G]
+        is_src = frame[None, :] < self.n_source[:, None]            # [B, G]
+        reads = ~is_src | self.joint[:, None]                       # [B, G(q)]
         other = frame[:, None] != frame[None, :]                    # [G(q), G(k)]
-        edge = is_id[:, None, :] & other[None]                      # q reads k's tokens
+        edge = reads[:, :, None] & is_src[:, None, :] & other[None]  # q reads k's tokens
         allow = edge[..., None] & sampled[:, None, :, :]            # [B, Gq, Gk, n]
         self._allow[n] = allow.reshape(B, G, G * n)
         return self._allow[n]
@@ -49,14 +58,12 @@ class GroupCSA:
         k = attn._split(attn.to_k(x))
         v = attn._split(attn.to_v(x))
         d = k.shape[-1]
-        # Every frame of a group sees the keys of all G frames; the mask keeps its own tokens
-        # and the sampled tokens of the identity frames it may read.
         k = k.view(B, G, h, n, d).permute(0, 2, 1, 3, 4).reshape(B, 1, h, G * n, d)
         v = v.view(B, G, h, n, d).permute(0, 2, 1, 3, 4).reshape(B, 1, h, G * n, d)
         on = torch.rand(B, generator=self.gen) < self.layer_prob
         allow = self._base_allow(n) & on[:, None, None]
         own = torch.eye(G, dtype=torch.bool).repeat_interleave(n, dim=1)  # [G, G*n]
-        allow = allow | own[None]
-        bias = torch.zeros(B, G, 1, 1, G * n).masked_fill(~allow[:, :, None, None, :], -1e9)
+        allow = (allow | own[None]).to(x.device)
+        bias = torch.zeros(B, G, 1, 1, G * n, device=x.device).masked_fill(~allow[:, :, None, None, :], -1e9)
         out = attention(q.view(B, G, h, n, d), k, v, bias)
         return out.reshape(BG, h, n, d)

@@ -1,9 +1,10 @@
-"""The story world: procedural 32x32 pixel-art frames of a character in a pose and a scene.
+"""The story world (v2): procedural 32x32 pixel-art frames of a character in a pose and a scene.
 
-A character's identity is five attributes (hair, skin, shirt, trousers, hat). A frame adds a
-pose, a scene and a position. Captions always name pose and scene and only a random subset of
-the identity, so a model trained on them has to *sample* what a caption leaves out: the drift
-that Consistent Self-Attention must remove.
+A character's identity is five attributes (hair, skin, shirt, trousers, hat: 7,680
+identities). A frame adds a pose (arms and legs), a scene (sky, ground, one prop) and a small
+horizontal jitter. Captions always name pose and scene and only part of the identity, so a
+model trained on them has to *sample* what a caption leaves out: the drift that Consistent
+Self-Attention must remove.
 """
 from __future__ import annotations
 
@@ -44,81 +45,6 @@ OUTLINE = (12, 10, 16)
 EYE = (20, 20, 30)
 SHOE = (70, 40, 20)
 
-# Sprites, 10 wide. h hair, e eye, s skin, t shirt, p trousers, b shoe. The outline is added
-# around them; hats are drawn over the head rows.
-_HEAD = [
-    "...hhhh...",
-    "..hhhhhh..",
-    "..hesseh..",
-    "..hssssh..",
-    "...ssss...",
-]
-SPRITES = {
-    "standing": _HEAD + [
-        ".tttttttt.",
-        ".tttttttt.",
-        ".tttttttt.",
-        ".stttttts.",
-        "..pppppp..",
-        "..pppppp..",
-        "..pp..pp..",
-        "..pp..pp..",
-        "..bb..bb..",
-    ],
-    "walking": _HEAD + [
-        ".tttttttt.",
-        ".tttttttt.",
-        "stttttttts",
-        "..tttttt..",
-        "..pppppp..",
-        ".pppppppp.",
-        ".pp....pp.",
-        "pp......pp",
-        "bb......bb",
-    ],
-    "jumping": [
-        "s..hhhh..s",
-        "s.hhhhhh.s",
-        "t.hesseh.t",
-        "t.hssssh.t",
-        "tt.ssss.tt",
-        ".tttttttt.",
-        "..tttttt..",
-        "..tttttt..",
-        "..pppppp..",
-        ".pp....pp.",
-        "pp......pp",
-        "bb......bb",
-    ],
-    "sitting": _HEAD + [
-        ".tttttttt.",
-        ".tttttttt.",
-        ".tttttttt.",
-        ".sppppppps",
-        "..pppppppp",
-        "........bb",
-    ],
-    "waving": [
-        "...hhhh..s",
-        "..hhhhhh.s",
-        "..hesseh.t",
-        "..hssssh.t",
-        "...ssss.tt",
-        ".ttttttt..",
-        ".ttttttt..",
-        ".ttttttt..",
-        ".stttttt..",
-        "..pppppp..",
-        "..pppppp..",
-        "..pp..pp..",
-        "..pp..pp..",
-        "..bb..bb..",
-    ],
-}
-# Vertical offset of the feet (jumping floats above the ground).
-POSE_LIFT = {"standing": 0, "walking": 0, "jumping": 5, "sitting": 0, "waving": 0}
-
-
 @dataclass(frozen=True)
 class Identity:
     hair: str
@@ -148,158 +74,181 @@ def random_identity(rng: np.random.Generator) -> Identity:
     return Identity(**{k: v[rng.integers(len(v))] for k, v in ATTRIBUTES.items()})
 
 
+
+# World v2: the character fills the frame in fixed vertical bands, so that a small model on a
+# small machine can learn every attribute (a free-floating 10x17 sprite could not be learnt
+# from what 2 cores train in hours). Rows: hat 0-6, hair 5-12 (top and the sides of the face),
+# face 9-13, shirt 15-22, trousers 23-29, shoes 30. The centre column moves by at most
+# JITTER pixels and is never mirrored; poses move only the arms and legs; the background is
+# sky above HORIZON, ground below it and one prop beside the character.
+HORIZON = 22
+JITTER = 2
+HAT_RGB = {"red cap": (210, 30, 30), "blue cap": (30, 60, 210), "top hat": (20, 20, 24),
+           "crown": (250, 200, 20)}
+
+
+def _rect(canvas: dict, rows, cols, colour):
+    """Paints [r0, r1) x [c0, c1) (relative to the centre column) into a {(y, dx): rgb} map."""
+    for y in range(*rows):
+        for dx in range(*cols):
+            canvas[(y, dx)] = colour
+
+
+def _character(identity: Identity, pose: str) -> dict:
+    """{(row, column offset from the centre): rgb}; the centre is between offsets -1 and 0."""
+    hair, skin = HAIR_RGB[identity.hair], SKIN_RGB[identity.skin]
+    shirt, trousers = SHIRT_RGB[identity.shirt], TROUSERS_RGB[identity.trousers]
+    c: dict = {}
+    # Arms behind the body, so the body's edge stays clean.
+    arm_down = [((15, 21), shirt), ((21, 23), skin)]
+    arm_up = [((9, 15), shirt), ((7, 9), skin)]
+    left, right = arm_down, arm_down
+    if pose == "jumping":
+        left, right = arm_up, arm_up
+    elif pose == "waving":
+        right = arm_up
+    for rows, colour in left:
+        _rect(c, rows, (-8, -6), colour)
+    for rows, colour in right:
+        _rect(c, rows, (6, 8), colour)
+    if pose == "walking":
+        # Arms swing: hands one column out.
+        _rect(c, (21, 23), (-9, -7), skin)
+        _rect(c, (21, 23), (7, 9), skin)
+        for y in (21, 22):
+            c.pop((y, -7), None)
+            c.pop((y, 6), None)
+    # Head: hair on top and at the sides of the face.
+    _rect(c, (5, 9), (-5, 5), hair)
+    _rect(c, (9, 13), (-5, -4), hair)
+    _rect(c, (9, 13), (4, 5), hair)
+    _rect(c, (9, 14), (-4, 4), skin)
+    c[(10, -3)] = EYE
+    c[(10, 2)] = EYE
+    _rect(c, (14, 15), (-1, 1), skin)
+    _rect(c, (15, 23), (-6, 6), shirt)
+    # Hips, then legs by pose.
+    _rect(c, (23, 26), (-5, 5), trousers)
+    if pose == "sitting":
+        _rect(c, (23, 27), (5, 11), trousers)
+        _rect(c, (23, 27), (11, 12), SHOE)
+    elif pose == "jumping":
+        _rect(c, (26, 28), (-6, -2), trousers)
+        _rect(c, (28, 30), (-8, -4), trousers)
+        _rect(c, (30, 31), (-8, -4), SHOE)
+        _rect(c, (26, 28), (2, 6), trousers)
+        _rect(c, (28, 30), (4, 8), trousers)
+        _rect(c, (30, 31), (4, 8), SHOE)
+    elif pose == "walking":
+        _rect(c, (26, 28), (-5, -1), trousers)
+        _rect(c, (28, 30), (-7, -3), trousers)
+        _rect(c, (30, 31), (-7, -3), SHOE)
+        _rect(c, (26, 28), (1, 5), trousers)
+        _rect(c, (28, 30), (3, 7), trousers)
+        _rect(c, (30, 31), (3, 7), SHOE)
+    else:
+        _rect(c, (26, 30), (-5, -1), trousers)
+        _rect(c, (30, 31), (-5, -1), SHOE)
+        _rect(c, (26, 30), (1, 5), trousers)
+        _rect(c, (30, 31), (1, 5), SHOE)
+    hat = identity.hat
+    if hat in ("red cap", "blue cap"):
+        _rect(c, (3, 7), (-5, 5), HAT_RGB[hat])
+        _rect(c, (6, 7), (5, 8), HAT_RGB[hat])       # brim
+    elif hat == "top hat":
+        _rect(c, (0, 6), (-4, 4), HAT_RGB[hat])
+        _rect(c, (4, 5), (-4, 4), (200, 30, 40))     # band
+        _rect(c, (6, 7), (-6, 6), HAT_RGB[hat])      # brim
+    elif hat == "crown":
+        _rect(c, (4, 7), (-5, 5), HAT_RGB[hat])
+        for dx in (-5, -2, 1, 4):
+            _rect(c, (2, 4), (dx, dx + 1), HAT_RGB[hat])
+    return c
+
+
 # ---------------------------------------------------------------- backgrounds
 
-def _fill(img, y0, y1, rgb):
-    img[y0:y1] = rgb
-
-
-def _jitter(rgb, rng, amount=10):
+def _jitter(rgb, rng, amount=8):
     return np.clip(np.array(rgb) + rng.integers(-amount, amount + 1, 3), 0, 255)
 
 
-def draw_scene(scene: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Returns the background and the ground row (where feet stand)."""
-    img = np.zeros((SIZE, SIZE, 3), np.int32)
-    ground = int(rng.integers(25, 29))
-    horizon = ground - int(rng.integers(3, 6))
-    if scene == "forest":
-        _fill(img, 0, horizon, _jitter((150, 200, 240), rng))
-        for _ in range(int(rng.integers(3, 6))):
-            x = int(rng.integers(-2, SIZE))
-            top = int(rng.integers(2, 9))
-            img[top + 8:horizon + 1, max(x + 2, 0):max(x + 4, 0)] = (100, 64, 30)
-            img[top:top + 10, max(x, 0):max(x + 6, 0)] = _jitter((20, 110, 40), rng, 12)
-        _fill(img, horizon, SIZE, _jitter((70, 150, 50), rng))
-    elif scene == "beach":
-        _fill(img, 0, horizon - 4, _jitter((140, 210, 250), rng))
-        _fill(img, horizon - 4, horizon, _jitter((20, 110, 200), rng))
-        _fill(img, horizon, SIZE, _jitter((238, 214, 150), rng))
-        sx = int(rng.integers(2, 28))
-        img[2:6, sx:sx + 4] = (255, 230, 60)
-    elif scene == "city":
-        _fill(img, 0, horizon, _jitter((190, 200, 215), rng))
-        x = int(rng.integers(-4, 0))
-        while x < SIZE:
-            w = int(rng.integers(5, 9))
-            top = int(rng.integers(3, 13))
-            col = _jitter((95, 95, 110), rng, 20)
-            img[top:horizon, max(x, 0):max(x + w - 1, 0)] = col
-            for wy in range(top + 2, horizon - 2, 3):
-                for wx in range(x + 1, x + w - 2, 2):
-                    if 0 <= wx < SIZE and rng.random() < 0.7:
-                        img[wy, wx] = (250, 220, 110)
-            x += w
-        _fill(img, horizon, SIZE, _jitter((80, 80, 85), rng))
-    elif scene == "night":
-        _fill(img, 0, horizon, _jitter((16, 20, 60), rng, 6))
-        for _ in range(int(rng.integers(6, 12))):
-            img[int(rng.integers(0, horizon - 2)), int(rng.integers(0, SIZE))] = (250, 250, 210)
-        mx = int(rng.integers(2, 26))
-        img[2:7, mx:mx + 5] = (240, 240, 200)
-        img[2:5, mx + 3:mx + 5] = img[7, 0] if horizon > 7 else (16, 20, 60)
-        _fill(img, horizon, SIZE, _jitter((30, 40, 50), rng, 6))
-    elif scene == "snow":
-        _fill(img, 0, horizon, _jitter((200, 215, 230), rng))
-        for _ in range(int(rng.integers(1, 4))):
-            x = int(rng.integers(0, SIZE - 4))
-            top = int(rng.integers(6, 12))
-            for r in range(horizon - top):
-                half = 1 + r // 3
-                img[top + r, max(x + 2 - half, 0):min(x + 3 + half, SIZE)] = (60, 110, 90)
-        _fill(img, horizon, SIZE, _jitter((250, 250, 255), rng, 4))
-        for _ in range(int(rng.integers(8, 16))):
-            img[int(rng.integers(0, horizon)), int(rng.integers(0, SIZE))] = (255, 255, 255)
-    elif scene == "desert":
-        _fill(img, 0, horizon, _jitter((250, 230, 170), rng))
-        _fill(img, horizon, SIZE, _jitter((220, 160, 80), rng))
-        for _ in range(int(rng.integers(1, 3))):
-            x = int(rng.integers(0, SIZE - 3))
-            top = horizon - int(rng.integers(6, 10))
-            img[top:horizon + 1, x + 1] = (40, 140, 50)
-            img[top + 2:top + 4, x] = (40, 140, 50)
-            img[top + 1:top + 3, x + 2] = (40, 140, 50)
+SCENE_COLOURS = {  # sky, ground
+    "forest": ((150, 200, 240), (70, 150, 50)),
+    "beach": ((120, 200, 250), (238, 214, 150)),
+    "city": ((175, 180, 195), (80, 80, 85)),
+    "night": ((16, 20, 60), (30, 40, 50)),
+    "snow": ((205, 218, 232), (250, 250, 255)),
+    "desert": ((250, 228, 160), (215, 150, 70)),
+}
+
+
+def _prop(img: np.ndarray, scene: str, x0: int, horizon: int, rng: np.random.Generator):
+    """One prop in the 8-column strip starting at x0."""
+    if scene == "forest":     # a tree
+        img[horizon - 6:horizon, x0 + 3:x0 + 5] = (100, 64, 30)
+        img[horizon - 15:horizon - 6, x0:x0 + 8] = _jitter((20, 110, 40), rng)
+    elif scene == "beach":    # the sea on the horizon and the sun
+        img[horizon - 3:horizon] = _jitter((20, 110, 200), rng)
+        img[2:7, x0 + 2:x0 + 7] = (255, 230, 60)
+    elif scene == "city":     # a building with lit windows
+        top = int(rng.integers(2, 6))
+        img[top:horizon, x0:x0 + 8] = _jitter((95, 95, 110), rng, 12)
+        for wy in range(top + 2, horizon - 2, 3):
+            for wx in range(x0 + 1, x0 + 7, 2):
+                img[wy, wx] = (250, 220, 110)
+    elif scene == "night":    # the moon and stars
+        img[2:7, x0 + 2:x0 + 7] = (240, 240, 200)
+        img[2:5, x0 + 5:x0 + 7] = img[0, 0] if x0 else img[0, 31]
+        for _ in range(4):
+            img[int(rng.integers(8, horizon - 2)), x0 + int(rng.integers(0, 8))] = (250, 250, 210)
+    elif scene == "snow":     # a pine
+        for r in range(12):
+            half = 1 + r // 4
+            img[horizon - 13 + r, x0 + 4 - half:x0 + 4 + half] = (60, 110, 90)
+        img[horizon - 1:horizon + 1, x0 + 3:x0 + 5] = (100, 64, 30)
+    elif scene == "desert":   # a cactus
+        img[horizon - 10:horizon + 1, x0 + 3:x0 + 5] = (40, 140, 50)
+        img[horizon - 7:horizon - 5, x0 + 1:x0 + 3] = (40, 140, 50)
+        img[horizon - 9:horizon - 7, x0 + 1:x0 + 2] = (40, 140, 50)
+        img[horizon - 6:horizon - 4, x0 + 5:x0 + 7] = (40, 140, 50)
     else:
         raise ValueError(scene)
-    return img, ground
 
 
-# ---------------------------------------------------------------- character
+def draw_scene(scene: str, rng: np.random.Generator, side: int | None = None) -> np.ndarray:
+    img = np.zeros((SIZE, SIZE, 3), np.int32)
+    sky, ground = SCENE_COLOURS[scene]
+    horizon = HORIZON + int(rng.integers(-1, 2))
+    img[:horizon] = _jitter(sky, rng)
+    img[horizon:] = _jitter(ground, rng)
+    if side is None:
+        side = int(rng.integers(2))
+    _prop(img, scene, 0 if side == 0 else SIZE - 8, horizon, rng)
+    return img
 
-def _sprite_rgb(identity: Identity, pose: str) -> tuple[np.ndarray, np.ndarray]:
-    rows = SPRITES[pose]
-    h, w = len(rows), len(rows[0])
-    rgb = np.zeros((h, w, 3), np.int32)
-    mask = np.zeros((h, w), bool)
-    colours = {"h": HAIR_RGB[identity.hair], "e": EYE, "s": SKIN_RGB[identity.skin],
-               "t": SHIRT_RGB[identity.shirt], "p": TROUSERS_RGB[identity.trousers], "b": SHOE}
-    for y, row in enumerate(rows):
-        for x, ch in enumerate(row):
-            if ch != ".":
-                rgb[y, x] = colours[ch]
-                mask[y, x] = True
-    # Hats sit on the head: find the head's top row and its hair columns.
-    hair_cols = [x for x, ch in enumerate(rows[0]) if ch == "h"] or \
-                [x for x, ch in enumerate(rows[1]) if ch == "h"]
-    x0, x1 = min(hair_cols), max(hair_cols)
-    pad = 3
-    canvas = np.zeros((h + pad, w, 3), np.int32)
-    cmask = np.zeros((h + pad, w), bool)
-    canvas[pad:] = rgb
-    cmask[pad:] = mask
-    hat = identity.hat
-    top = pad  # first head row in canvas
-    if hat in ("red cap", "blue cap"):
-        c = (210, 30, 30) if hat == "red cap" else (30, 60, 210)
-        canvas[top - 1:top + 1, x0 - 1:x1 + 2] = c
-        cmask[top - 1:top + 1, x0 - 1:x1 + 2] = True
-        canvas[top + 1, x1 + 1:min(x1 + 3, w)] = c  # brim
-        cmask[top + 1, x1 + 1:min(x1 + 3, w)] = True
-    elif hat == "top hat":
-        canvas[top - 3:top, x0:x1 + 1] = (20, 20, 24)
-        cmask[top - 3:top, x0:x1 + 1] = True
-        canvas[top, x0 - 1:x1 + 2] = (20, 20, 24)
-        cmask[top, x0 - 1:x1 + 2] = True
-        canvas[top - 1, x0:x1 + 1] = (200, 30, 40)  # band
-    elif hat == "crown":
-        canvas[top - 1:top + 1, x0:x1 + 1] = (250, 200, 20)
-        cmask[top - 1:top + 1, x0:x1 + 1] = True
-        for x in range(x0, x1 + 1, 2):
-            canvas[top - 2, x] = (250, 200, 20)
-            cmask[top - 2, x] = True
-    return canvas, cmask
 
+# ---------------------------------------------------------------- frame
 
 def draw_frame(identity: Identity, pose: str, scene: str, rng: np.random.Generator,
-               x: int | None = None, flip: bool | None = None) -> np.ndarray:
-    img, ground = draw_scene(scene, rng)
-    spr, mask = _sprite_rgb(identity, pose)
-    if flip is None:
-        flip = bool(rng.integers(2))
-    if flip:
-        spr, mask = spr[:, ::-1], mask[:, ::-1]
-    h, w = mask.shape
+               x: int | None = None, side: int | None = None) -> np.ndarray:
+    """x: the centre column's offset from the frame's centre (-JITTER..JITTER)."""
+    img = draw_scene(scene, rng, side)
     if x is None:
-        x = int(rng.integers(1, SIZE - w - 1))
-    y = ground - POSE_LIFT[pose] - h
-    # Outline: every transparent pixel touching the sprite.
-    big = np.zeros((h + 2, w + 2), bool)
-    big[1:-1, 1:-1] = mask
-    ring = np.zeros_like(big)
-    ring[:-1] |= big[1:]
-    ring[1:] |= big[:-1]
-    ring[:, :-1] |= big[:, 1:]
-    ring[:, 1:] |= big[:, :-1]
-    ring &= ~big
-    for yy in range(h + 2):
-        for xx in range(w + 2):
-            py, px = y - 1 + yy, x - 1 + xx
-            if not (0 <= py < SIZE and 0 <= px < SIZE):
-                continue
-            if big[yy, xx]:
-                img[py, px] = spr[yy - 1, xx - 1]
-            elif ring[yy, xx]:
-                img[py, px] = OUTLINE
+        x = int(rng.integers(-JITTER, JITTER + 1))
+    cx = SIZE // 2 + x
+    body = np.zeros((SIZE, SIZE), bool)
+    for (y, dx), rgb in _character(identity, pose).items():
+        px = cx + dx
+        if 0 <= px < SIZE:
+            img[y, px] = rgb
+            body[y, px] = True
+    # A one-pixel outline around the character keeps it apart from any background colour.
+    ring = np.zeros_like(body)
+    ring[:-1] |= body[1:]
+    ring[1:] |= body[:-1]
+    ring[:, :-1] |= body[:, 1:]
+    ring[:, 1:] |= body[:, :-1]
+    img[ring & ~body] = OUTLINE
     return img.astype(np.uint8)
 
 
@@ -337,7 +286,7 @@ def caption(identity: Identity, named: list[str], pose: str, scene: str) -> str:
 
 # ---------------------------------------------------------------- tokenizer
 
-MAX_TOKENS = 24
+MAX_TOKENS = 32
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 
 
@@ -387,6 +336,7 @@ def world_json() -> dict:
         "scenes": SCENES,
         "scene_phrases": SCENE_PHRASE,
         "identities": identity_count(),
+        "version": 2,
     }
 
 
