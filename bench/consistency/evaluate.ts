@@ -1,48 +1,51 @@
 /**
- * The model card's consistency table, computed by the TypeScript engine: evaluate.py's
- * generate() and score() over the same stories, seeds and prompts.
+ * The consistency table, computed by the TypeScript engine with the pack's judge: the rows of
+ * models/story-world/evaluate.py over the same stories (story-specs.ts), through the engine's
+ * public API: render, buildBank, referenceBank.
  *
- * Rows: "<mode>" on stories with no named attributes, "named-<mode>" on stories naming two.
- * Modes (as evaluate.generate):
- * - none: every frame plain (no CSA);
- * - identity: all frames written together in one identity phase;
- * - read: the first `idFrames` written (the bank), the rest read it; the engine reads with
- *   the bank's csaSeed + 1, which is what evaluate.py passes.
- * Story k uses csaSeed = 77 + k. Scores are the judge's metrics on the [-1, 1] pictures.
+ * - named-none: prompts name all five attributes; no CSA. Identity columns: match with the character.
+ * - none: identity left out of the prompts; no CSA. Identity columns: agreement over frame pairs.
+ * - joint / first: buildBank over the first ID_FRAMES frames (identity frames written that
+ *   way, then the bank from them), the other frames read it. Agreement over frame pairs.
+ * - reference: referenceBank from the reference set's clean renders of the story's
+ *   character; every frame reads it. Identity columns: match with the character.
  */
 import { GenerationSettings, StoryEngine } from '../../src/engine/story-engine';
-import { IdentityBank } from '../../src/engine/story/identity-bank';
+import type { IdentityBank } from '../../src/engine/story/identity-bank';
 import { Float32Tensor, float32 } from '../../src/engine/tensor';
-import { JudgeSpec, adherence, identityAgreement, parseJudgeSpec } from '../../src/engine/judge';
-import type { SpecFrame, StorySpecs } from './story-specs';
+import { ID_FRAMES, ReferenceSet, StorySpec, World, caption } from './story-specs';
 
-export type Mode = 'none' | 'identity' | 'read';
+export const ROWS = ['named-none', 'none', 'joint', 'first', 'reference'] as const;
+export type Row = (typeof ROWS)[number];
+
+/** The targets of the embedded-model issue, per row: the identity column that counts (all five) and pose+scene. */
+export const TARGETS: Readonly<Record<Row, { identityAll: number | null; poseScene: number; full?: number }>> = {
+  'named-none': { identityAll: null, poseScene: 0.9, full: 0.9 },
+  none: { identityAll: null, poseScene: 0.9 },
+  joint: { identityAll: 0.8, poseScene: 0.9 },
+  first: { identityAll: 0.8, poseScene: 0.9 },
+  reference: { identityAll: 0.8, poseScene: 0.9 },
+};
 
 export interface EvaluateOptions {
-  stories: number;
   steps: number;
   guidance: number;
   rate: number;
-  idFrames: number;
+  /** Reference noise: share of each step's timestep. */
+  fraction: number;
 }
 
-export interface StoryRun {
-  /** [frames, 3, H, W] in [-1, 1], in story order. */
-  pixels: Float32Tensor;
-  /** The bank the story's frames shared (identity and read modes). */
-  bank: IdentityBank | null;
-  /** Story positions of the frames that read `bank`. */
-  readers: number[];
-}
-
-/** [identity agreement (attributes), identity agreement (all five), pose+scene adherence, full adherence] */
+/** [identity per attribute, identity all five, pose+scene adherence, full adherence] */
 export type Scores = [number, number, number, number];
+export const COLUMNS = ['identity per attribute', 'identity all five', 'pose+scene', 'full'] as const;
 
-export const COLUMNS = ['identity agreement (attributes)', 'identity agreement (all)', 'pose+scene adherence', 'full adherence'] as const;
+export function parseRow(row: string): Row {
+  if (!(ROWS as readonly string[]).includes(row)) throw new RangeError(`unknown row "${row}" (rows: ${ROWS.join(', ')})`);
+  return row as Row;
+}
 
 function stack(parts: readonly Float32Tensor[]): Float32Tensor {
-  const rows = parts.reduce((n, p) => n + p.dims[0]!, 0);
-  const out = float32([rows, ...parts[0]!.dims.slice(1)]);
+  const out = float32([parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)]);
   let at = 0;
   for (const p of parts) {
     out.data.set(p.data, at);
@@ -51,57 +54,65 @@ function stack(parts: readonly Float32Tensor[]): Float32Tensor {
   return out;
 }
 
-export function parseRow(row: string): { mode: Mode; named: number } {
-  const mode = row.split('-').pop();
-  if (mode !== 'none' && mode !== 'identity' && mode !== 'read') throw new RangeError(`unknown row "${row}" (modes: none, identity, read)`);
-  return { mode, named: row.startsWith('named') ? 2 : 0 };
+export interface StoryRun {
+  /** [frames, 3, H, W] in [-1, 1], in story order. */
+  pixels: Float32Tensor;
+  bank: IdentityBank | null;
 }
 
-/** evaluate.generate, through the engine. */
-export async function generateStory(engine: StoryEngine, frames: readonly SpecFrame[], mode: Mode, csaSeed: number,
-  o: Pick<EvaluateOptions, 'steps' | 'guidance' | 'rate' | 'idFrames'>): Promise<StoryRun> {
+export async function generateStory(engine: StoryEngine, world: World, refs: ReferenceSet, story: StorySpec, row: Row, o: EvaluateOptions): Promise<StoryRun> {
   const settings: GenerationSettings = { scheduler: 'ddim', steps: o.steps, guidance: o.guidance };
-  const request = (f: SpecFrame, banks: IdentityBank[]) => ({ prompt: f.prompt, negativePrompt: '', seed: f.seed, banks });
-  if (mode === 'none') {
-    const { pixels } = await engine.render(frames.map((f) => request(f, [])), settings);
-    return { pixels: stack(pixels), bank: null, readers: [] };
+  const identity = refs.identities[story.reference]!;
+  const prompts = story.frames.map((f) => caption(world, identity, row === 'named-none', f.pose, f.scene));
+  const requests = (from: number, banks: IdentityBank[]) => story.frames.slice(from).map((f, i) => ({ prompt: prompts[from + i]!, negativePrompt: '', seed: f.seed, banks }));
+  if (row === 'none' || row === 'named-none') {
+    return { pixels: stack((await engine.render(requests(0, []), settings)).pixels), bank: null };
   }
-  const writers = mode === 'identity' ? frames : frames.slice(0, o.idFrames);
-  const built = await engine.buildBank({ prompts: writers.map((f) => f.prompt), negativePrompt: '', seeds: writers.map((f) => f.seed), rate: o.rate, csaSeed }, settings);
-  if (mode === 'identity') return { pixels: built.pixels, bank: built.bank, readers: [] };
-  const rest = frames.slice(o.idFrames);
-  const read = await engine.render(rest.map((f) => request(f, [built.bank])), settings);
-  return { pixels: stack([built.pixels, ...read.pixels]), bank: built.bank, readers: rest.map((_, i) => o.idFrames + i) };
+  if (row === 'reference') {
+    const bank = await engine.referenceBank({
+      pictures: refs.pictures(story.reference), prompts: refs.actions[story.reference]!.map(([pose, scene]) => caption(world, identity, false, pose, scene)),
+      negativePrompt: '', rate: o.rate, csaSeed: story.csaSeed, referenceNoise: o.fraction,
+    }, settings);
+    return { pixels: stack((await engine.render(requests(0, [bank]), settings)).pixels), bank };
+  }
+  const built = await engine.buildBank({
+    prompts: prompts.slice(0, ID_FRAMES), negativePrompt: '', seeds: story.frames.slice(0, ID_FRAMES).map((f) => f.seed),
+    rate: o.rate, csaSeed: story.csaSeed, write: row, referenceNoise: o.fraction,
+  }, settings);
+  const read = await engine.render(requests(ID_FRAMES, [built.bank]), settings);
+  return { pixels: stack([built.pixels, ...read.pixels]), bank: built.bank };
 }
 
-/** evaluate.score: the judge's predictions, then judge.py's metrics. */
-export async function scoreStory(engine: StoryEngine, spec: JudgeSpec, pixels: Float32Tensor, frames: readonly SpecFrame[]): Promise<Scores> {
+/** evaluate.score: the judge's predictions against the story. */
+export async function scoreStory(engine: StoryEngine, world: World, identity: readonly number[], story: StorySpec, row: Row, pixels: Float32Tensor): Promise<Scores> {
   const preds = await engine.judge(pixels);
-  const agreement = identityAgreement(preds, spec.identity);
-  const adh = adherence(preds, frames.map((f) => f.asked), spec.heads);
-  return [agreement.attributes, agreement.all, adh.actions, adh.full];
+  const keys = world.identity_keys;
+  const rows: boolean[][] = [];
+  if (row === 'named-none' || row === 'reference') {
+    for (const p of preds) rows.push(keys.map((k, j) => p[k] === identity[j]));
+  } else {
+    for (let i = 0; i < preds.length; i++) for (let j = i + 1; j < preds.length; j++) rows.push(keys.map((k) => preds[i]![k] === preds[j]![k]));
+  }
+  const mean = (xs: readonly boolean[]) => xs.filter(Boolean).length / xs.length;
+  const ps = story.frames.map((f, i) => world.poses[preds[i]!.pose!] === f.pose && world.scenes[preds[i]!.scene!] === f.scene);
+  const full = row === 'named-none' ? ps.map((ok, i) => ok && keys.every((k, j) => preds[i]![k] === identity[j])) : ps;
+  return [mean(rows.flat()), mean(rows.map((r) => r.every(Boolean))), mean(ps), mean(full)];
 }
 
 export interface RowResult {
-  row: string;
+  row: Row;
   scores: Scores;
-  /** Per story; `run` only with keepRuns (a bank per story adds up over 50 stories). */
   stories: Array<{ scores: Scores; run?: StoryRun }>;
 }
 
-export async function evaluateRow(engine: StoryEngine, specs: StorySpecs, row: string, o: EvaluateOptions & { keepRuns?: boolean },
-  onStory?: (done: number, total: number) => void): Promise<RowResult> {
-  const { mode, named } = parseRow(row);
-  const stories = specs.sets[String(named)];
-  if (!stories || stories.length < o.stories) throw new RangeError(`model-card-stories.json holds ${stories?.length ?? 0} stories with ${named} named attributes; ${o.stories} asked`);
-  const spec = parseJudgeSpec(engine.manifest.judge);
+export async function evaluateRow(engine: StoryEngine, world: World, refs: ReferenceSet, stories: readonly StorySpec[], row: Row,
+  o: EvaluateOptions & { keepRuns?: boolean }, onStory?: (done: number, total: number) => void): Promise<RowResult> {
   const results: RowResult['stories'] = [];
-  for (let k = 0; k < o.stories; k++) {
-    const frames = stories[k]!;
-    const run = await generateStory(engine, frames, mode, specs.csaSeedBase + k, o);
-    const scores = await scoreStory(engine, spec, run.pixels, frames);
+  for (const story of stories) {
+    const run = await generateStory(engine, world, refs, story, row, o);
+    const scores = await scoreStory(engine, world, refs.identities[story.reference]!, story, row, run.pixels);
     results.push(o.keepRuns ? { scores, run } : { scores });
-    onStory?.(k + 1, o.stories);
+    onStory?.(results.length, stories.length);
   }
   const mean = [0, 1, 2, 3].map((c) => results.reduce((s, r) => s + r.scores[c]!, 0) / results.length) as Scores;
   return { row, scores: mean, stories: results };

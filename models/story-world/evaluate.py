@@ -1,18 +1,32 @@
-"""Measures what CSA does on the story-world model, with the judge. Prints the model card table.
+"""Measures what CSA does on the story-world model, with the judge: the model card's table.
 
-    /usr/bin/python3 models/story-world/evaluate.py --ckpt runs/main/latest.pt --judge runs/judge.pt
+    /usr/bin/python3 models/story-world/evaluate.py --ckpt runs/v2/latest.pt --judge runs/judge-v2.pt
 
-Stories of 6 frames with fixed seeds; each frame asks for a pose and a scene. Rows:
-- unnamed identity ("a person waving in the city"): no CSA; CSA identity phase (all six frames
-  written together); CSA read phase (the first `--id-frames` written, the others read the bank);
-- named identity (the character description names two attributes, the others are left to
-  the model): no CSA; CSA read phase.
-Columns: identity agreement (share of attributes equal over frame pairs; share of pairs with
-all five equal), pose+scene adherence, full adherence (pose, scene and named attributes).
+Stories of 6 frames drawn from --seed with sfrng (bench/consistency draws the same ones in
+TypeScript); each frame asks for a pose and a scene. Each story's character is one of the
+reference set's identities (bench/consistency/reference-set.*: two clean renders each). Rows:
+
+- named-none: the prompts name all five attributes; no CSA;
+- none: identity left out of the prompts; no CSA;
+- joint: the first ID_FRAMES frames written together (StoryDiffusion's identity phase), a
+  reference bank from them, the other frames read it;
+- first: frame 0 alone, frame 1.. read a reference bank of the frames before them; the rest as joint;
+- reference: a bank from the reference set's two clean renders; all frames read it.
+
+Columns: identity per attribute and all five (named-none and reference: match with the
+character; the other rows: agreement over frame pairs), pose+scene adherence, full adherence
+(pose, scene and any named attribute as asked).
 """
 from __future__ import annotations
 
+import os
+
+# Debian's OpenBLAS starts threads of its own that spin in sched_yield beside torch's: a third of
+# each training step went to the kernel. torch.set_num_threads sets the parallelism that counts.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
+import itertools
 import json
 
 import numpy as np
@@ -21,70 +35,131 @@ import torch
 import judge as J
 import sampler as S
 import world
+from sfrng import Rng
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE_SET = os.path.join(HERE, "..", "..", "bench", "consistency", "reference-set")
 FRAMES = 6
+ID_FRAMES = 2
+ROWS = ["named-none", "none", "joint", "first", "reference"]
+# Reference banks draw their noise from the CSA seed moved by this much (the engine does too).
+NOISE_SEED_OFFSET = 1_000_003
 
 
-def story_specs(n: int, seed: int, named: int):
-    rng = np.random.default_rng(seed)
+def load_reference_set():
+    """(identities [N] as label lists, images [N, 2, 3, 32, 32] in [-1, 1])."""
+    from PIL import Image
+    meta = json.load(open(REFERENCE_SET + ".json"))
+    sheet = np.asarray(Image.open(REFERENCE_SET + ".png").convert("RGB"))
+    n, per = len(meta["identities"]), meta["per_identity"]
+    s = world.SIZE
+    imgs = sheet.reshape(n, s, per, s, 3).transpose(0, 2, 4, 1, 3)
+    return meta["identities"], torch.from_numpy(imgs.astype(np.float32) / 127.5 - 1.0)
+
+
+def story_specs(seed: int, n: int, references: int) -> list[dict]:
+    """The stories of one seed: reference index, CSA seed, frames (pose, scene, seed)."""
+    rng = Rng(seed)
     out = []
-    for k in range(n):
-        ident = world.random_identity(rng)
-        keys = list(rng.choice(world.IDENTITY_KEYS, size=named, replace=False)) if named else []
-        desc = world.identity_phrase(ident, keys)
-        frames = []
-        for i in range(FRAMES):
-            pose = world.POSES[rng.integers(len(world.POSES))]
-            scene = world.SCENES[rng.integers(len(world.SCENES))]
-            asked = {"pose": pose, "scene": scene, **{kk: getattr(ident, kk) for kk in keys}}
-            frames.append((f"{desc} {world.action_phrase(pose, scene)}", 10_000 * (k + 1) + i, asked))
-        out.append(frames)
+    for _ in range(n):
+        ref = rng.below(references)
+        csa_seed = rng.next_u32()
+        frames = [{"pose": world.POSES[rng.below(len(world.POSES))],
+                   "scene": world.SCENES[rng.below(len(world.SCENES))],
+                   "seed": rng.next_u32()} for _ in range(FRAMES)]
+        out.append({"reference": ref, "csa_seed": csa_seed, "frames": frames})
     return out
 
 
-def generate(text, unet, frames, mode: str, rate: float, id_frames: int, steps: int, guidance: float,
-             csa_seed: int, layers: list[str], tokens: dict[str, int]):
-    prompts = [f[0] for f in frames]
-    seeds = [f[1] for f in frames]
-    if mode == "none":
-        return S.sample(text, unet, prompts, seeds, steps, guidance)
-    rates = {n: rate for n in set(tokens.values())}
-    if mode == "identity":
-        plan = S.CSAPlan.make(csa_seed, steps, layers, tokens, rates, len(frames))
-        return S.sample(text, unet, prompts, seeds, steps, guidance, S.StoryCSA("write", plan), layers)
-    plan = S.CSAPlan.make(csa_seed, steps, layers, tokens, rates, id_frames)
-    writer = S.StoryCSA("write", plan)
-    first = S.sample(text, unet, prompts[:id_frames], seeds[:id_frames], steps, guidance, writer, layers)
-    # Read frames draw their apply coins from csa_seed + 1, as the engine does: a frame then
-    # renders the same alone or in any batch.
-    read_plan = S.CSAPlan.make(csa_seed + 1, steps, layers, tokens, rates, 0)
-    rest = []
-    for i in range(id_frames, len(frames)):
-        rest.append(S.sample(text, unet, prompts[i:i + 1], seeds[i:i + 1], steps, guidance,
-                             S.StoryCSA("read", read_plan, writer.bank), layers))
-    return torch.cat([first] + rest)
+def identity_of(labels: list[int]) -> world.Identity:
+    return world.Identity(**{k: world.ATTRIBUTES[k][labels[i]] for i, k in enumerate(world.IDENTITY_KEYS)})
 
 
-def score(net, images, frames):
-    pred = J.predict(net, images)
-    attr, allp = J.identity_agreement(pred)
-    ps, full = J.adherence(pred, [f[2] for f in frames])
-    return np.array([attr, allp, ps, full])
+def prompts_of(story: dict, identity: world.Identity, named: bool) -> list[str]:
+    keys = world.IDENTITY_KEYS if named else []
+    return [world.caption(identity, keys, f["pose"], f["scene"]) for f in story["frames"]]
+
+
+class Runner:
+    def __init__(self, text, unet, steps, guidance, rate, fraction, layers, tokens):
+        self.text, self.unet = text, unet
+        self.steps, self.guidance, self.fraction = steps, guidance, fraction
+        self.layers, self.tokens = layers, tokens
+        self.rates = {n: rate for n in set(tokens.values())}
+
+    def plan(self, seed: int, frames: int) -> S.CSAPlan:
+        return S.CSAPlan.make(seed, self.steps, self.layers, self.tokens, self.rates, frames)
+
+    def plain(self, prompts, seeds):
+        return S.sample(self.text, self.unet, prompts, seeds, self.steps, self.guidance)
+
+    def joint(self, prompts, seeds, csa_seed):
+        return S.sample(self.text, self.unet, prompts, seeds, self.steps, self.guidance,
+                        S.StoryCSA("write", self.plan(csa_seed, len(prompts))), self.layers)
+
+    def bank(self, images, prompts, csa_seed):
+        return S.reference_bank(self.text, self.unet, images, prompts, self.steps,
+                                self.plan(csa_seed, images.shape[0]),
+                                (csa_seed + NOISE_SEED_OFFSET) & 0xFFFFFFFF, self.fraction, self.layers)
+
+    def read(self, prompts, seeds, bank, csa_seed):
+        reader = S.StoryCSA("read", self.plan((csa_seed + 1) & 0xFFFFFFFF, 0), bank)
+        return torch.cat([S.sample(self.text, self.unet, [p], [s], self.steps, self.guidance, reader, self.layers)
+                          for p, s in zip(prompts, seeds)])
+
+    def identity_frames(self, prompts, seeds, csa_seed, write: str):
+        """The identity phase as the engine runs it: jointly, or the first frame alone and
+        each next one reading a reference bank of the ones before it."""
+        if write == "joint":
+            return self.joint(prompts, seeds, csa_seed)
+        imgs = self.plain(prompts[:1], seeds[:1])
+        for i in range(1, len(prompts)):
+            bank = self.bank(imgs, prompts[:i], csa_seed)
+            imgs = torch.cat([imgs, self.read(prompts[i:i + 1], seeds[i:i + 1], bank, csa_seed)])
+        return imgs
+
+    def story(self, row: str, prompts, seeds, csa_seed, references=None, ref_prompts=None):
+        if row in ("none", "named-none"):
+            return self.plain(prompts, seeds)
+        if row == "reference":
+            return self.read(prompts, seeds, self.bank(references, ref_prompts, csa_seed), csa_seed)
+        ids = self.identity_frames(prompts[:ID_FRAMES], seeds[:ID_FRAMES], csa_seed, row)
+        bank = self.bank(ids, prompts[:ID_FRAMES], csa_seed)
+        return torch.cat([ids, self.read(prompts[ID_FRAMES:], seeds[ID_FRAMES:], bank, csa_seed)])
+
+
+def score(pred: dict, story: dict, identity: list[int], row: str) -> np.ndarray:
+    """[identity per attribute, identity all five, pose+scene, full] for one story."""
+    keys = world.IDENTITY_KEYS
+    n = len(pred["hair"])
+    if row in ("named-none", "reference"):
+        eq = np.array([[int(pred[k][i]) == identity[j] for j, k in enumerate(keys)] for i in range(n)])
+    else:
+        eq = np.array([[int(pred[k][i]) == int(pred[k][j]) for k in keys]
+                       for i, j in itertools.combinations(range(n), 2)])
+    ps = np.array([world.POSES[int(pred["pose"][i])] == f["pose"] and world.SCENES[int(pred["scene"][i])] == f["scene"]
+                   for i, f in enumerate(story["frames"])])
+    if row == "named-none":
+        named_ok = np.array([all(int(pred[k][i]) == identity[j] for j, k in enumerate(keys)) for i in range(n)])
+        full = float((ps & named_ok).mean())
+    else:
+        full = float(ps.mean())
+    return np.array([eq.mean(), eq.all(axis=1).mean(), ps.mean(), full])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--judge", required=True)
+    ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--stories", type=int, default=50)
-    ap.add_argument("--steps", type=int, default=25)
-    ap.add_argument("--guidance", type=float, default=5.0)
-    ap.add_argument("--rate", type=float, default=0.5)
-    ap.add_argument("--id-frames", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--guidance", type=float, default=4.0)
+    ap.add_argument("--rate", type=float, default=1.0)
+    ap.add_argument("--fraction", type=float, default=0.5, help="reference noise: a share of each step's timestep")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--layers", default="up_blocks.",
-                    help="prefix of the self-attention layers that take CSA ('' for all)")
-    ap.add_argument("--rows", default="none,identity,read,named-none,named-read")
+    ap.add_argument("--layers", default="", help="prefix of the self-attention layers that take CSA ('' for all)")
+    ap.add_argument("--rows", default=",".join(ROWS))
     ap.add_argument("--json", default=None)
     ap.add_argument("--sheet", default=None, help="write a contact sheet PNG of the first stories")
     args = ap.parse_args()
@@ -94,16 +169,22 @@ def main():
     tokens_all = S.layer_tokens(unet)
     layers = [n for n in tokens_all if n.startswith(args.layers)]
     tokens = {n: tokens_all[n] for n in layers}
+    runner = Runner(text, unet, args.steps, args.guidance, args.rate, args.fraction, layers, tokens)
+    ref_ids, ref_imgs = load_reference_set()
+    ref_meta = json.load(open(REFERENCE_SET + ".json"))
+    specs = story_specs(args.seed, args.stories, len(ref_ids))
     results, sheets = {}, {}
+    print("| row | identity per attribute | identity all five | pose+scene | full |")
     for row in args.rows.split(","):
-        named = 2 if row.startswith("named") else 0
-        mode = row.split("-")[-1]
-        specs = story_specs(args.stories, 2024 + named, named)
         scores = []
-        for k, frames in enumerate(specs):
-            imgs = generate(text, unet, frames, mode, args.rate, args.id_frames, args.steps,
-                            args.guidance, 77 + k, layers, tokens)
-            scores.append(score(net, imgs, frames))
+        for k, story in enumerate(specs):
+            labels = ref_ids[story["reference"]]
+            prompts = prompts_of(story, identity_of(labels), row.startswith("named"))
+            seeds = [f["seed"] for f in story["frames"]]
+            ref_prompts = [world.caption(identity_of(labels), [], p, s)
+                           for p, s in ref_meta["actions"][story["reference"]]]
+            imgs = runner.story(row, prompts, seeds, story["csa_seed"], ref_imgs[story["reference"]], ref_prompts)
+            scores.append(score(J.predict(net, imgs), story, labels, row))
             if k < 4:
                 sheets.setdefault(row, []).append(S.to_uint8(imgs))
         m = np.mean(scores, axis=0)

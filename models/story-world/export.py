@@ -8,10 +8,15 @@ finds the self-attention layers by their diffusers scope names (kept by the expo
 """
 from __future__ import annotations
 
+import os
+
+# Debian's OpenBLAS starts threads of its own that spin in sched_yield beside torch's: a third of
+# each training step went to the kernel. torch.set_num_threads sets the parallelism that counts.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import hashlib
 import json
-import os
 
 import numpy as np
 import onnx
@@ -64,6 +69,12 @@ def main():
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--judge", required=True)
     ap.add_argument("--out", required=True)
+    # The pack's defaults, from the model card's sweeps (MODEL_CARD.md).
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--guidance", type=float, default=4.0)
+    ap.add_argument("--rate", type=float, default=1.0)
+    ap.add_argument("--write", choices=["joint", "first"], default="joint")
+    ap.add_argument("--fraction", type=float, default=0.5)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     text, unet = sampler.load(args.ckpt)
@@ -87,7 +98,7 @@ def main():
     manifest = {
         "format": "storyforge-pack/1",
         "name": "story-world",
-        "description": "Pixel-art story world, trained here (see models/story-world/MODEL_CARD.md).",
+        "description": "Pixel-art story world v2, trained here (see models/story-world/MODEL_CARD.md).",
         "family": "story-world",
         "training_step": step,
         "files": files,
@@ -101,7 +112,7 @@ def main():
         "scheduler": {**schedule.scheduler_config(), "timestep_spacing": "trailing",
                       "steps_offset": 0, "set_alpha_to_one": True,
                       "clip_sample": sampler.CLIP_SAMPLE, "clip_sample_range": 1.0},
-        "defaults": {"scheduler": "ddim", "steps": 25, "guidance": 5.0,
+        "defaults": {"scheduler": "ddim", "steps": args.steps, "guidance": args.guidance,
                      "negative_prompt": "",
                      # The model only knows captions with an action: identity frames get one each.
                      "identity_prompts": [f"{{description}} {world.action_phrase(p, s)}" for p, s in IDENTITY_ACTIONS]},
@@ -109,7 +120,9 @@ def main():
                             "heads": a.heads, "csa": name.startswith(CSA_PREFIX)}
                            for name, a in layers.items()],
         "csa": {"layers": [n for n in layers if n.startswith(CSA_PREFIX)],
-                "default_rate": 0.5,
+                "default_rate": args.rate,
+                "identity_write": args.write,
+                "reference_noise": args.fraction,
                 "apply_probability": {"first_step": 0.0, "before_step_20": 0.7, "after": 0.9},
                 "trained_with_csa": True},
         "judge": {"heads": {k: (world.ATTRIBUTES[k] if k in world.ATTRIBUTES else

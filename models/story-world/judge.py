@@ -9,6 +9,12 @@ output per head).
 """
 from __future__ import annotations
 
+import os
+
+# Debian's OpenBLAS starts threads of its own that spin in sched_yield beside torch's: a third of
+# each training step went to the kernel. torch.set_num_threads sets the parallelism that counts.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import itertools
 

@@ -9,18 +9,26 @@ token indices and apply decisions) and the outputs (images in [-1, 1]).
 """
 from __future__ import annotations
 
+import os
+
+# Debian's OpenBLAS starts threads of its own that spin in sched_yield beside torch's: a third of
+# each training step went to the kernel. torch.set_num_threads sets the parallelism that counts.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import json
-import os
 
 import numpy as np
 import torch
 
+import evaluate as E
 import sampler as S
 import world
 
 STEPS = 8
-GUIDANCE = 5.0
+GUIDANCE = 4.0
+RATE = 1.0
+FRACTION = 0.5
 
 
 def case_plain(text, unet):
@@ -30,28 +38,41 @@ def case_plain(text, unet):
     return {"name": "plain", "prompts": prompts, "seeds": seeds, "images": imgs}
 
 
-def case_csa(text, unet, layers, tokens):
-    """Identity phase over two frames, then one frame that reads their bank."""
-    rate = 0.5
-    rates = {n: rate for n in set(tokens.values())}
+def case_csa(runner, layers, tokens):
+    """The engine's bank build both ways (joint and first), each followed by a frame that
+    reads the bank; and a bank from given pictures (the reference set's first identity)."""
     id_prompts = ["a person jumping in the forest", "a person standing in the snow"]
     id_seeds = [21, 22]
-    write_seed, read_seed = 5, 6
-    plan = S.CSAPlan.make(write_seed, STEPS, layers, tokens, rates, len(id_prompts))
-    writer = S.StoryCSA("write", plan)
-    id_imgs = S.sample(text, unet, id_prompts, id_seeds, STEPS, GUIDANCE, writer, layers)
+    csa_seed = 5
     read_prompts, read_seeds = ["a person waving at night"], [23]
-    read_plan = S.CSAPlan.make(read_seed, STEPS, layers, tokens, rates, 0)
-    read_imgs = S.sample(text, unet, read_prompts, read_seeds, STEPS, GUIDANCE,
-                         S.StoryCSA("read", read_plan, writer.bank), layers)
-    plain_read = S.sample(text, unet, read_prompts, read_seeds, STEPS, GUIDANCE)
-    return {
-        "name": "csa", "rate": rate,
-        "identity": {"prompts": id_prompts, "seeds": id_seeds, "csa_seed": write_seed,
-                     "plan": plan_json(plan), "images": id_imgs},
-        "read": {"prompts": read_prompts, "seeds": read_seeds, "csa_seed": read_seed,
-                 "plan": plan_json(read_plan), "images": read_imgs, "images_without_csa": plain_read},
-    }
+    out = {"name": "csa", "rate": runner.rates[next(iter(runner.rates))], "reference_noise": runner.fraction,
+           "identity": {"prompts": id_prompts, "seeds": id_seeds, "csa_seed": csa_seed},
+           "read": {"prompts": read_prompts, "seeds": read_seeds}}
+    for write in ("joint", "first"):
+        ids = runner.identity_frames(id_prompts, id_seeds, csa_seed, write)
+        bank = runner.bank(ids, id_prompts, csa_seed)
+        out[write] = {"identity_images": ids,
+                      "read_images": runner.read(read_prompts, read_seeds, bank, csa_seed),
+                      "bank_last_step": {layers[0]: bank[(STEPS - 1, layers[0])]}}
+    if "plan" not in out:
+        out["plan"] = plan_json(runner.plan(csa_seed, len(id_prompts)))
+    ref_ids, ref_imgs = E.load_reference_set()
+    pictures = ref_imgs[0]
+    ref_prompts = ["a person", "a person"]
+    bank = runner.bank(pictures, ref_prompts, csa_seed)
+    out["reference"] = {"pictures": pictures, "prompts": ref_prompts,
+                        "read_images": runner.read(read_prompts, read_seeds, bank, csa_seed)}
+    out["read"]["images_without_csa"] = runner.plain(read_prompts, read_seeds)
+    return out
+
+
+def stories_fixture():
+    """What bench/consistency must draw for a seed: story specs and the first story's captions."""
+    ref_ids, _ = E.load_reference_set()
+    specs = E.story_specs(2026, 3, len(ref_ids))
+    first = specs[0]
+    named = E.prompts_of(first, E.identity_of(ref_ids[first["reference"]]), True)
+    return {"seed": 2026, "references": len(ref_ids), "specs": specs, "named_captions": named}
 
 
 def plan_json(plan: S.CSAPlan):
@@ -79,10 +100,11 @@ def main():
     torch.set_num_threads(1)
     text, unet = S.load(args.ckpt)
     tokens_all = S.layer_tokens(unet)
-    layers = [n for n in tokens_all if n.startswith("up_blocks.")]
-    tokens = {n: tokens_all[n] for n in layers}
+    layers = list(tokens_all)
+    tokens = dict(tokens_all)
     vocab = world.vocabulary()
-    cases = [case_plain(text, unet), case_csa(text, unet, layers, tokens)]
+    runner = E.Runner(text, unet, STEPS, GUIDANCE, RATE, FRACTION, layers, tokens)
+    cases = [case_plain(text, unet), case_csa(runner, layers, tokens)]
     noise_seeds = [11, 21, 23]
     fixture = {
         "steps": STEPS, "guidance": GUIDANCE, "scheduler": "ddim",
@@ -90,9 +112,12 @@ def main():
         "csa_layers": layers, "layer_tokens": tokens,
         "apply_probability": {"first_step": 0.0, "before_step_20": 0.7, "after": 0.9},
         "tokens": {p: world.tokenize(p, vocab) for p in
-                   ["a person with red hair waving in the city", "", "A Person, with PURPLE zebra hair!"]},
+                   ["a person with red hair waving in the city", "", "A Person, with PURPLE zebra hair!",
+                    world.caption(world.Identity("blonde", "pale", "orange", "white", "top hat"),
+                                  world.IDENTITY_KEYS, "jumping", "desert")]},
         "noise": {str(s): S.initial_noise(s) for s in noise_seeds},
         "cases": cases,
+        "stories": stories_fixture(),
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

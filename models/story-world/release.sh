@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # Makes a pack release from a checkpoint, in one go, so the pack, the parity fixture and the
 # model card's figures always come from the same weights:
-#   models/story-world/release.sh runs/main/latest.pt runs/judge.pt
+#   models/story-world/release.sh runs/v2/latest.pt runs/judge-v2.pt [export.py options...]
 # The model card's table is evaluated in two processes (one thread each: two cores), then joined
-# into results.json; the contact sheet shows the first stories of the unnamed rows.
+# into results.json; the contact sheet shows the first stories of every row. Either evaluation
+# failing stops the release before results.json is written.
 set -euo pipefail
 cd "$(dirname "$0")"
-ckpt=${1:-runs/main/latest.pt}
-judge=${2:-runs/judge.pt}
+ckpt=${1:-runs/v2/latest.pt}
+judge=${2:-runs/judge-v2.pt}
+shift 2 || true
 py=/usr/bin/python3
 frozen=runs/release.pt
 cp "$ckpt" "$frozen"   # training may overwrite latest.pt meanwhile
-$py export.py --ckpt "$frozen" --judge "$judge" --out ../packs/story-world
+$py export.py --ckpt "$frozen" --judge "$judge" --out ../packs/story-world "$@"
 $py reference.py --ckpt "$frozen" --out ../../tests/fixtures/story-world/reference.json
-$py evaluate.py --ckpt "$frozen" --judge "$judge" --rows none,identity,read --json runs/results-unnamed.json \
-  --sheet contact-sheet.png &
-$py evaluate.py --ckpt "$frozen" --judge "$judge" --rows named-none,named-read --json runs/results-named.json &
-wait %1 && wait %2
+settings=$($py -c 'import json; m = json.load(open("../packs/story-world/manifest.json")); c = m["csa"]; d = m["defaults"]
+print(f"--steps {d[\"steps\"]} --guidance {d[\"guidance\"]} --rate {c[\"default_rate\"]} --fraction {c[\"reference_noise\"]}")')
+# shellcheck disable=SC2086
+$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows named-none,none,reference --json runs/results-a.json \
+  --sheet runs/sheet-a.png & a=$!
+# shellcheck disable=SC2086
+$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows joint,first --json runs/results-b.json \
+  --sheet runs/sheet-b.png & b=$!
+# Both waited on, each checked: `wait a && wait b` under set -e would let a failure of a pass.
+status=0
+wait "$a" || status=$?
+wait "$b" || status=$?
+[ "$status" -eq 0 ] || { echo "release.sh: an evaluation failed (exit $status); results.json not written" >&2; exit "$status"; }
 $py - <<'PY'
 import json
-a, b = (json.load(open(f"runs/results-{n}.json")) for n in ("unnamed", "named"))
-a["args"]["rows"] = "none,identity,read,named-none,named-read"
+import numpy as np
+from PIL import Image
+a, b = (json.load(open(f"runs/results-{n}.json")) for n in ("a", "b"))
+a["args"]["rows"] = "named-none,none,joint,first,reference"
 a["results"].update(b["results"])
 json.dump(a, open("results.json", "w"), indent=1)
+sheets = [np.asarray(Image.open(f"runs/sheet-{n}.png")) for n in ("a", "b")]
+gap = np.full((sheets[0].shape[0], 32, 3), 255, np.uint8)
+Image.fromarray(np.concatenate([sheets[0], gap, sheets[1]], axis=1)).save("contact-sheet.png", optimize=True)
 PY

@@ -12,6 +12,12 @@ CSA, as StoryDiffusion runs it (see shared/docs/consistent-self-attention.md):
 - step 0 is plain attention; later, each CSA layer call applies CSA with probability
   0.7 before step 20 and 0.9 after (a seeded coin), so layouts are not copied.
 - the unconditional and conditional halves of a CFG batch only share within their half.
+
+Reference banks (the product's default): a bank written from finished pictures. At every
+step s of the sampler (timestep t_s) each reference image is noised with seeded noise to
+fraction * t_s and run through the UNet with plain attention, its sampled tokens kept: the
+same (step, layer) -> tokens map that the identity phase writes, read the same way. The
+identity frames, once rendered, are the references of every later frame.
 """
 from __future__ import annotations
 
@@ -83,7 +89,9 @@ class StoryCSA:
     """CSA controller for the PyTorch UNet (see model.Attention)."""
 
     def __init__(self, mode: str, plan: CSAPlan, bank: dict | None = None):
-        assert mode in ("write", "read")
+        """write: identity phase (frames share, tokens kept); read: frames read `bank`;
+        store: tokens kept, attention plain (a reference bank's writing pass)."""
+        assert mode in ("write", "read", "store")
         self.mode, self.plan = mode, plan
         self.bank = {} if bank is None else bank   # (step, layer) -> [2, M, C]
         self.step = 0
@@ -92,12 +100,12 @@ class StoryCSA:
         halves = x.shape[0] // 2
         n = x.shape[1]
         key = (self.step, attn.name)
-        if self.mode == "write":
+        if self.mode in ("write", "store"):
             idx = self.plan.indices[self.step][n]
             xs = x.view(2, halves, n, -1)
             sampled = [xs[:, j, idx[j]] for j in range(halves)]      # each [2, m, C]
             self.bank[key] = torch.cat(sampled, dim=1)
-        if not self.plan.apply[self.step][attn.name]:
+        if self.mode == "store" or not self.plan.apply[self.step][attn.name]:
             return M.attention(q, attn._split(attn.to_k(x)), attn._split(attn.to_v(x)))
         outs = []
         for h in range(2):
@@ -161,6 +169,42 @@ def sample(text, unet, prompts: list[str], seeds: list[int], steps: int = 25,
         for name in csa_layers:
             layers[name].csa = None
     return x.clamp(-1, 1)
+
+
+def alpha_bar(t: float) -> float:
+    """alphas_cumprod at a fractional timestep, interpolated as the UNet does."""
+    acp = schedule.alphas_cumprod()
+    lo = min(int(math.floor(t)), acp.shape[0] - 1)
+    hi = min(lo + 1, acp.shape[0] - 1)
+    w = t - math.floor(t)
+    return float(acp[lo]) * (1 - w) + float(acp[hi]) * w
+
+
+@torch.no_grad()
+def reference_bank(text, unet, images: torch.Tensor, prompts: list[str], steps: int, plan: CSAPlan,
+                   noise_seed: int, fraction: float, csa_layers: list[str]) -> dict:
+    """Bank from finished pictures (images [R,3,H,W] in [-1,1], one prompt each): at step s each
+    image is noised to fraction * t_s with noise drawn from sfrng(noise_seed) (R pictures' worth
+    per step, in order) and run through the UNet in store mode (both guidance halves)."""
+    R = images.shape[0]
+    ctx = torch.cat([encode(text, [""] * R), encode(text, prompts)])
+    rng = Rng(noise_seed)
+    store = StoryCSA("store", plan)
+    layers = unet.self_attention_layers()
+    for name in csa_layers:
+        layers[name].csa = store
+    try:
+        for s, t in enumerate(ddim_timesteps(steps)):
+            store.step = s
+            tr = fraction * t
+            a = alpha_bar(tr)
+            noise = torch.from_numpy(rng.normal(images.numel()).reshape(images.shape))
+            x = (a ** 0.5 * images.double() + (1 - a) ** 0.5 * noise).float()
+            unet(torch.cat([x, x]), torch.full((2 * R,), float(tr)), ctx)
+    finally:
+        for name in csa_layers:
+            layers[name].csa = None
+    return store.bank
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

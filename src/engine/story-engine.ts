@@ -3,19 +3,25 @@
  * rendered on demand. Prompts, seeds and banks in; RGB pixels out. It knows nothing of
  * projects, jobs or storage: callers keep banks wherever they like (IdentityBank serialises).
  *
- * Identity phase (buildBank): the anchor's identity frames are denoised together, sharing
- * tokens through the CSA-patched UNet, and the shared tokens of every step and layer are kept.
+ * Identity phase (buildBank): the anchor's identity frames are drawn sharing tokens through
+ * the CSA-patched UNet (all together, as StoryDiffusion does, or the first alone and each next
+ * one reading the ones before it: the pack says which). The finished identity frames are then
+ * the references of the character's bank: each is noised to a share of every step's timestep
+ * and run through the UNet once, its sampled tokens kept (referenceBank). Later frames and
+ * regenerations read that bank: the character as it was drawn, not as it was while drawing.
  * Read phase (render): each frame prepends its characters' bank tokens; frames are batched
  * by the characters they show (a batch shares one token count per layer).
  */
 import { createHash } from 'node:crypto';
 import type { CsaLayerPatch } from './csa';
 import { Conditioning, openConditioning } from './conditioning';
-import { ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
+import { IdentityWriteMode, ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
 import { Runtime, RuntimeConfig } from './runtime';
 import { SchedulerName, createScheduler } from './schedulers';
 import { Float32Tensor, float32 } from './tensor';
 import { denoise, SampleShape } from './pipelines/denoise';
+import { writeReferences } from './pipelines/reference-write';
+import { alphasCumprod } from './schedulers/noise-schedule';
 import { RgbImage, decodeLatents, toRgb } from './pipelines/decode';
 import { makeCsaPlan, tokensAt, ApplySchedule, STORY_DIFFUSION_SCHEDULE, CsaLayerInfo } from './story/csa-plan';
 import { BankHeader, IdentityBank } from './story/identity-bank';
@@ -36,9 +42,28 @@ export interface AnchorRecipe {
   seeds: number[];
   /** Sampling rate for every CSA layer, or per token count. */
   rate: number | Readonly<Record<number, number>>;
-  /** Seeds the shared-token choices and the apply coins. */
+  /** Seeds the shared-token choices, the apply coins and the references' noise. */
   csaSeed: number;
+  /** How the identity frames share (default: the pack's csa.identity_write). */
+  write?: IdentityWriteMode;
+  /** Share of each step's timestep the references are noised to (default: the pack's csa.reference_noise). */
+  referenceNoise?: number;
 }
+
+/** A bank from finished pictures: uploaded reference images, or a character's identity frames. */
+export interface ReferenceRecipe {
+  /** [R, 3, H, W] in [-1, 1] at the pack's size. */
+  pictures: Float32Tensor;
+  /** One prompt per picture (what it shows; the description is enough). */
+  prompts: string[];
+  negativePrompt: string;
+  rate: number | Readonly<Record<number, number>>;
+  csaSeed: number;
+  referenceNoise?: number;
+}
+
+/** The references' noise comes from the CSA seed moved by this much (evaluate.py does the same). */
+const NOISE_SEED_OFFSET = 1_000_003;
 
 export interface FrameRequest {
   prompt: string;
@@ -126,13 +151,24 @@ export class StoryEngine {
   /** Identifies a bank: same recipe, settings and model -> same hash -> same tokens. */
   anchorHash(recipe: AnchorRecipe, settings: GenerationSettings): string {
     const rates = Object.fromEntries(this.rates(recipe.rate));
-    const key = JSON.stringify({ model: this.modelHash, recipe: { ...recipe, rate: rates }, settings,
+    const resolved = { ...recipe, rate: rates, write: this.writeMode(recipe), referenceNoise: this.referenceNoise(recipe) };
+    const key = JSON.stringify({ model: this.modelHash, recipe: resolved, settings,
       layers: this.csaLayers, schedule: this.schedule });
     return createHash('sha256').update(key).digest('hex');
   }
 
+  private writeMode(recipe: Pick<AnchorRecipe, 'write'>): IdentityWriteMode {
+    return recipe.write ?? this.manifest.csa?.identityWrite ?? 'joint';
+  }
+
+  private referenceNoise(recipe: Pick<AnchorRecipe, 'referenceNoise'>): number {
+    const f = recipe.referenceNoise ?? this.manifest.csa?.referenceNoise ?? 0.5;
+    if (!(f >= 0 && f <= 1)) throw new RangeError(`reference noise must be in [0, 1], got ${f}`);
+    return f;
+  }
+
   private async run(prompts: readonly string[], negatives: readonly string[], seeds: readonly number[],
-    settings: GenerationSettings, csa: CsaPhase, onStep?: Progress): Promise<Float32Tensor> {
+    settings: GenerationSettings, csa: CsaPhase, onStep?: Progress): Promise<{ latents: Float32Tensor; pixels: Float32Tensor }> {
     checkSettings(settings);
     const scheduler = createScheduler(settings.scheduler, this.manifest.scheduler);
     scheduler.setTimesteps(settings.steps);
@@ -140,28 +176,98 @@ export class StoryEngine {
     const request = { conditioning, seeds, shape: this.shape, scheduler, guidance: settings.guidance, csa, ...(onStep && { onStep }) };
     const x = await denoise(this.sessions.unet, request);
     const image = this.sessions.vaeDecoder ? await decodeLatents(this.sessions.vaeDecoder, x, this.manifest.latentScale) : x;
+    // Pixel packs: the clamped picture is also what a reference bank is written from.
     for (let i = 0; i < image.data.length; i++) image.data[i] = Math.min(1, Math.max(-1, image.data[i]!));
-    return image;
+    return { latents: x, pixels: image };
   }
 
-  /** The identity phase: returns the bank and the identity frames' pictures. */
+  /**
+   * The identity phase, then the character's bank written from its identity frames; returns
+   * the bank and the identity frames' pictures. `onStep` counts every UNet step of the build.
+   */
   async buildBank(recipe: AnchorRecipe, settings: GenerationSettings, onStep?: Progress): Promise<{ bank: IdentityBank; images: RgbImage[]; pixels: Float32Tensor }> {
     const n = recipe.prompts.length;
     if (n < 1 || recipe.seeds.length !== n) throw new RangeError(`an anchor needs one seed per identity prompt (${n} prompts, ${recipe.seeds.length} seeds)`);
     const rates = this.rates(recipe.rate);
-    const layers = this.patchedLayers();
-    const header: BankHeader = {
-      format: 'storyforge-bank/1', model: this.modelHash, anchor: this.anchorHash(recipe, settings),
+    const write = this.writeMode(recipe);
+    const noise = this.referenceNoise(recipe);
+    const negatives = recipe.prompts.map(() => recipe.negativePrompt);
+    // joint: identity run + bank; first: frame 0, then a bank + a read per next frame, + bank.
+    const progress = stagedProgress(onStep, settings.steps, write === 'joint' ? 2 : 2 * n);
+    let identity: { latents: Float32Tensor; pixels: Float32Tensor };
+    if (write === 'joint') {
+      const scratch = IdentityBank.empty(this.bankHeader(recipe.csaSeed, n, rates, settings, 'identity-phase', { write, referenceNoise: noise }));
+      const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: n, schedule: this.schedule });
+      identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, new IdentityWrite(this.patchedLayers(), plan, n, scratch), progress());
+    } else {
+      identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), settings, new PlainAttention(this.patchedLayers()), progress());
+      for (let i = 1; i < n; i++) {
+        const before = await this.writeBank(identity.latents, recipe.prompts.slice(0, i), recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, 'identity-phase', progress());
+        const next = await this.run([recipe.prompts[i]!], [recipe.negativePrompt], [recipe.seeds[i]!], settings, this.readPhase([before], settings), progress());
+        identity = { latents: concat([identity.latents, next.latents]), pixels: concat([identity.pixels, next.pixels]) };
+      }
+    }
+    const bank = await this.writeBank(identity.latents, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings,
+      this.anchorHash(recipe, settings), progress());
+    return { bank, images: toRgb(identity.pixels), pixels: identity.pixels };
+  }
+
+  /**
+   * A bank from finished pictures (uploaded reference images): read by frames exactly like a
+   * bank from identity frames. Pixel packs only: a latent pack would need its VAE encoder.
+   */
+  async referenceBank(recipe: ReferenceRecipe, settings: GenerationSettings, onStep?: Progress): Promise<IdentityBank> {
+    if (this.sessions.vaeDecoder) throw new Error(`pack ${this.manifest.name} works in latent space; reference pictures need its VAE encoder, which packs do not carry yet`);
+    const { channels, height, width } = this.shape;
+    const dims = recipe.pictures.dims;
+    if (dims.length !== 4 || dims[1] !== channels || dims[2] !== height || dims[3] !== width || dims[0]! < 1) {
+      throw new RangeError(`reference pictures must be [R, ${channels}, ${height}, ${width}], got [${dims.join(', ')}]`);
+    }
+    if (recipe.prompts.length !== dims[0]) throw new RangeError(`${dims[0]} reference pictures need ${dims[0]} prompts, got ${recipe.prompts.length}`);
+    const noise = this.referenceNoise(recipe);
+    const rates = this.rates(recipe.rate);
+    const anchor = createHash('sha256').update(JSON.stringify({ model: this.modelHash, prompts: recipe.prompts, negative: recipe.negativePrompt,
+      rates: Object.fromEntries(rates), csaSeed: recipe.csaSeed, noise, settings, layers: this.csaLayers }))
+      .update(new Uint8Array(recipe.pictures.data.buffer, recipe.pictures.data.byteOffset, recipe.pictures.data.byteLength)).digest('hex');
+    return this.writeBank(recipe.pictures, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, anchor, onStep);
+  }
+
+  private bankHeader(csaSeed: number, frames: number, rates: Map<number, number>, settings: GenerationSettings, anchor: string,
+    references: BankHeader['references']): BankHeader {
+    return {
+      format: 'storyforge-bank/1', model: this.modelHash, anchor,
       scheduler: settings.scheduler, steps: settings.steps, guidance: settings.guidance,
-      width: this.shape.width, height: this.shape.height, identityFrames: n,
-      rates: Object.fromEntries([...rates].map(([k, v]) => [String(k), v])), csaSeed: recipe.csaSeed,
-      layers: layers.map((l) => ({ name: l.name, tokens: l.tokens!, channels: l.channels, shared: n * tokensAt(rates.get(l.tokens!)!, l.tokens!) })),
+      width: this.shape.width, height: this.shape.height, identityFrames: frames,
+      rates: Object.fromEntries([...rates].map(([k, v]) => [String(k), v])), csaSeed,
+      layers: this.patchedLayers().map((l) => ({ name: l.name, tokens: l.tokens!, channels: l.channels, shared: frames * tokensAt(rates.get(l.tokens!)!, l.tokens!) })),
+      ...(references && { references }),
     };
-    const bank = IdentityBank.empty(header);
-    const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: n, schedule: this.schedule });
-    const pixels = await this.run(recipe.prompts, recipe.prompts.map(() => recipe.negativePrompt), recipe.seeds, settings,
-      new IdentityWrite(layers, plan, n, bank), onStep);
-    return { bank, images: toRgb(pixels), pixels };
+  }
+
+  private async writeBank(latents: Float32Tensor, prompts: readonly string[], negativePrompt: string, rates: Map<number, number>,
+    csaSeed: number, noise: number, settings: GenerationSettings, anchor: string, onStep?: Progress): Promise<IdentityBank> {
+    checkSettings(settings);
+    const R = latents.dims[0]!;
+    const bank = IdentityBank.empty(this.bankHeader(csaSeed, R, rates, settings, anchor, { referenceNoise: noise }));
+    const plan = makeCsaPlan({ seed: csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: R, schedule: this.schedule });
+    // Store only: the references attend to themselves, as in training.
+    const store = { ...plan, apply: plan.apply.map((row) => row.map(() => false)) };
+    const scheduler = createScheduler(settings.scheduler, this.manifest.scheduler);
+    scheduler.setTimesteps(settings.steps);
+    const conditioning = await this.conditioning.encode(prompts.map(() => negativePrompt), prompts, imageSize(this.manifest));
+    await writeReferences(this.sessions.unet, {
+      conditioning, latents, noiseSeed: (csaSeed + NOISE_SEED_OFFSET) >>> 0, fraction: noise, timesteps: scheduler.timesteps,
+      alphasCumprod: alphasCumprod(this.manifest.scheduler), csa: new IdentityWrite(this.patchedLayers(), store, R, bank), ...(onStep && { onStep }),
+    });
+    return bank;
+  }
+
+  private readPhase(banks: readonly IdentityBank[], settings: GenerationSettings): CsaPhase {
+    const layers = this.patchedLayers();
+    if (banks.length === 0) return new PlainAttention(layers);
+    for (const bank of banks) checkBank(bank, this.modelHash, settings);
+    return new BankRead(layers, makeCsaPlan({ seed: readSeed(banks), steps: settings.steps, layers: this.csaLayers,
+      rates: new Map(), identityFrames: 0, schedule: this.schedule }), banks);
   }
 
   /** The read phase: frames in batches, each reading its characters' banks. `onStep`: denoising steps of the current batch. */
@@ -170,16 +276,11 @@ export class StoryEngine {
     const pixels: Float32Tensor[] = new Array(frames.length);
     let done = 0;
     for (const group of groupByCast(frames)) {
-      const banks = group.banks;
-      for (const bank of banks) checkBank(bank, this.modelHash, settings);
-      const layers = this.patchedLayers();
-      const phase: CsaPhase = banks.length === 0 ? new PlainAttention(layers)
-        : new BankRead(layers, makeCsaPlan({ seed: readSeed(banks), steps: settings.steps, layers: this.csaLayers,
-          rates: new Map(), identityFrames: 0, schedule: this.schedule }), banks);
+      const phase = this.readPhase(group.banks, settings);
       for (let at = 0; at < group.indices.length; at += this.batchSize) {
         const idx = group.indices.slice(at, at + this.batchSize);
         const batch = idx.map((i) => frames[i]!);
-        const x = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, phase, onStep);
+        const { pixels: x } = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, phase, onStep);
         const rgb = toRgb(x);
         const per = x.data.length / idx.length;
         idx.forEach((i, k) => {
@@ -233,6 +334,26 @@ function checkBank(bank: IdentityBank, model: string, s: GenerationSettings): vo
 /** The read phase's apply coins come from the banks, so a frame renders the same alone or in any batch. */
 function readSeed(banks: readonly IdentityBank[]): number {
   return banks.reduce((s, b) => (s ^ b.header.csaSeed) >>> 0, 0) + 1;
+}
+
+/** One progress count over several UNet runs of `steps` each: call the result once per run. */
+function stagedProgress(onStep: Progress | undefined, steps: number, runs: number): () => Progress | undefined {
+  let run = 0;
+  return () => {
+    if (!onStep) return undefined;
+    const offset = steps * run++;
+    return (done) => onStep(offset + done, steps * runs);
+  };
+}
+
+function concat(parts: readonly Float32Tensor[]): Float32Tensor {
+  const out = float32([parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)]);
+  let at = 0;
+  for (const p of parts) {
+    out.data.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
 }
 
 function groupByCast(frames: readonly FrameRequest[]): Array<{ banks: readonly IdentityBank[]; indices: number[] }> {

@@ -2,7 +2,9 @@
 /**
  * The TypeScript engine against the PyTorch reference sampler (models/story-world/reference.py)
  * on the committed story-world pack: same prompts, seeds and settings -> the same pictures
- * within 1e-3 on [-1, 1], with and without CSA, identity phase and read phase.
+ * within 1e-3 on [-1, 1]: without CSA; a bank built both ways (identity frames written jointly,
+ * or the first alone), which is a reference bank of the identity frames, and a frame reading
+ * it; and a bank from given pictures (the reference set's) read by a frame.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,12 +12,14 @@ import { StoryEngine, GenerationSettings } from '../../src/engine/story-engine';
 import { Rng } from '../../src/engine/random';
 import { makeCsaPlan } from '../../src/engine/story/csa-plan';
 import { encodeBatch, loadTokenizer } from '../../src/engine/tokenizer';
+import { float32 } from '../../src/engine/tensor';
 
 const ROOT = join(__dirname, '../..');
 const PACK = join(ROOT, 'models/packs/story-world');
 
 interface Arr { dims: number[]; data: number[] }
 interface Plan { indices: Array<Record<string, number[][]>>; apply: Array<Record<string, boolean>> }
+interface BuildCase { identity_images: Arr; read_images: Arr; bank_last_step: Record<string, Arr> }
 interface Fixture {
   steps: number;
   guidance: number;
@@ -27,9 +31,12 @@ interface Fixture {
   cases: [
     { name: 'plain'; prompts: string[]; seeds: number[]; images: Arr },
     {
-      name: 'csa'; rate: number;
-      identity: { prompts: string[]; seeds: number[]; csa_seed: number; plan: Plan; images: Arr };
-      read: { prompts: string[]; seeds: number[]; csa_seed: number; plan: Plan; images: Arr; images_without_csa: Arr };
+      name: 'csa'; rate: number; reference_noise: number; plan: Plan;
+      identity: { prompts: string[]; seeds: number[]; csa_seed: number };
+      read: { prompts: string[]; seeds: number[]; images_without_csa: Arr };
+      joint: BuildCase;
+      first: BuildCase;
+      reference: { pictures: Arr; prompts: string[]; read_images: Arr };
     },
   ];
 }
@@ -83,14 +90,12 @@ describe('inputs derived from seeds and prompts', () => {
   it('draws the same CSA plan (shared tokens, apply coins) from a seed', () => {
     const csa = fx.cases[1];
     expect(engine.csaLayers.map((l) => l.name)).toEqual(fx.csa_layers);
-    for (const run of [{ p: csa.identity, frames: csa.identity.prompts.length }, { p: csa.read, frames: 0 }]) {
-      const rates = new Map(engine.csaLayers.map((l) => [l.tokens, csa.rate]));
-      const plan = makeCsaPlan({ seed: run.p.csa_seed, steps: fx.steps, layers: engine.csaLayers, rates, identityFrames: run.frames });
-      plan.indices.forEach((byCount, s) => {
-        for (const [n, frames] of byCount) expect(frames).toEqual(run.p.plan.indices[s]![String(n)] ?? []);
-      });
-      plan.apply.forEach((row, s) => expect(row).toEqual(fx.csa_layers.map((l) => run.p.plan.apply[s]![l])));
-    }
+    const rates = new Map(engine.csaLayers.map((l) => [l.tokens, csa.rate]));
+    const plan = makeCsaPlan({ seed: csa.identity.csa_seed, steps: fx.steps, layers: engine.csaLayers, rates, identityFrames: csa.identity.prompts.length });
+    plan.indices.forEach((byCount, s) => {
+      for (const [n, frames] of byCount) expect(frames).toEqual(csa.plan.indices[s]![String(n)] ?? []);
+    });
+    plan.apply.forEach((row, s) => expect(row).toEqual(fx.csa_layers.map((l) => csa.plan.apply[s]![l])));
   });
 });
 
@@ -101,16 +106,40 @@ describe('pictures', () => {
     expect(maxAbsDiff(concat(pixels), c.images.data)).toBeLessThan(1e-3);
   });
 
-  it('matches PyTorch in the identity phase and in the read phase', async () => {
+  it.each(['joint', 'first'] as const)('matches PyTorch building a bank (%s identity frames, then their reference bank) and reading it', async (write) => {
     const c = fx.cases[1];
-    const built = await engine.buildBank({ prompts: c.identity.prompts, negativePrompt: '', seeds: c.identity.seeds, rate: c.rate, csaSeed: c.identity.csa_seed }, settings);
-    expect(maxAbsDiff(built.pixels.data, c.identity.images.data)).toBeLessThan(1e-3);
-    // The reference reads with csa_seed + 1, which is what the engine derives from the bank.
-    expect(c.read.csa_seed).toBe(c.identity.csa_seed + 1);
+    const expected = c[write];
+    const built = await engine.buildBank({ prompts: c.identity.prompts, negativePrompt: '', seeds: c.identity.seeds, rate: c.rate,
+      csaSeed: c.identity.csa_seed, write, referenceNoise: c.reference_noise }, settings);
+    expect(maxAbsDiff(built.pixels.data, expected.identity_images.data)).toBeLessThan(1e-3);
+    expect(built.bank.header.references).toEqual({ referenceNoise: c.reference_noise });
+    // The bank's tokens of the last step, first CSA layer: written from the identity frames.
+    const [layer, tokens] = Object.entries(expected.bank_last_step)[0]!;
+    const li = built.bank.header.layers.findIndex((l) => l.name === layer);
+    expect(maxAbsDiff(built.bank.tokens(fx.steps - 1, li), tokens.data)).toBeLessThan(1e-3);
     const read = await engine.render([{ prompt: c.read.prompts[0]!, negativePrompt: '', seed: c.read.seeds[0]!, banks: [built.bank] }], settings);
-    expect(maxAbsDiff(read.pixels[0]!.data, c.read.images.data)).toBeLessThan(1e-3);
+    expect(maxAbsDiff(read.pixels[0]!.data, expected.read_images.data)).toBeLessThan(1e-3);
     // Reading the bank changed the picture: the comparison above is not trivially plain attention.
-    expect(maxAbsDiff(c.read.images.data, c.read.images_without_csa.data)).toBeGreaterThan(1e-2);
+    expect(maxAbsDiff(expected.read_images.data, c.read.images_without_csa.data)).toBeGreaterThan(1e-2);
+  });
+
+  it('matches PyTorch reading a bank written from given pictures', async () => {
+    const c = fx.cases[1];
+    const r = c.reference;
+    const bank = await engine.referenceBank({ pictures: float32(r.pictures.dims, Float32Array.from(r.pictures.data)), prompts: r.prompts,
+      negativePrompt: '', rate: c.rate, csaSeed: c.identity.csa_seed, referenceNoise: c.reference_noise }, settings);
+    expect(bank.header.identityFrames).toBe(r.pictures.dims[0]);
+    const read = await engine.render([{ prompt: c.read.prompts[0]!, negativePrompt: '', seed: c.read.seeds[0]!, banks: [bank] }], settings);
+    expect(maxAbsDiff(read.pixels[0]!.data, r.read_images.data)).toBeLessThan(1e-3);
+    expect(maxAbsDiff(r.read_images.data, c.read.images_without_csa.data)).toBeGreaterThan(1e-2);
+  });
+
+  it('refuses reference pictures of the wrong shape or without one prompt each', async () => {
+    const c = fx.cases[1];
+    const base = { negativePrompt: '', rate: c.rate, csaSeed: 1 };
+    await expect(engine.referenceBank({ ...base, pictures: float32([1, 3, 16, 16]), prompts: ['a person'] }, settings)).rejects.toThrow(/must be \[R, 3, 32, 32\]/);
+    await expect(engine.referenceBank({ ...base, pictures: float32([2, 3, 32, 32]), prompts: ['a person'] }, settings)).rejects.toThrow(/need 2 prompts/);
+    await expect(engine.referenceBank({ ...base, pictures: float32([1, 3, 32, 32]), prompts: ['a person'], referenceNoise: 1.5 }, settings)).rejects.toThrow(/\[0, 1\]/);
   });
 
   it('renders a frame the same alone and in a batch', async () => {

@@ -1,6 +1,6 @@
 export { PackError } from './pack-errors';
 export { PACK_FORMAT, parseManifest, imageSize } from './manifest';
-export type { PackManifest, PackFiles } from './manifest';
+export type { PackManifest, PackFiles, IdentityWriteMode } from './manifest';
 export { TIME_ID_NAMES, DEFAULT_HIDDEN_STATE } from './manifest-text';
 export type { TextEncoderSpec, SecondTextEncoderSpec, PooledTextSpec, AddTimeIdsSpec, TimeIdName } from './manifest-text';
 export { loadPack } from './load-pack';

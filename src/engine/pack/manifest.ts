@@ -26,6 +26,8 @@ export interface PackFiles {
   [other: string]: string | undefined;
 }
 
+export type IdentityWriteMode = 'joint' | 'first';
+
 export interface PackManifest {
   format: typeof PACK_FORMAT;
   name: string;
@@ -57,7 +59,15 @@ export interface PackManifest {
    */
   defaults: { scheduler: SchedulerName; steps: number; guidance: number; negativePrompt: string; identityPrompts: string[] };
   selfAttention: { name: string; tokens: number; channels: number; heads: number; csa: boolean }[];
-  csa: { layers: string[]; defaultRate: number; applyProbability: { firstStep: number; beforeStep20: number; after: number } } | null;
+  csa: {
+    layers: string[];
+    defaultRate: number;
+    applyProbability: { firstStep: number; beforeStep20: number; after: number };
+    /** How identity frames share: all together (StoryDiffusion) or the first alone, the next ones reading it. */
+    identityWrite: IdentityWriteMode;
+    /** Reference banks noise their pictures to this share of each step's timestep. */
+    referenceNoise: number;
+  } | null;
   judge: unknown;
   sha256: Record<string, string>;
 }
@@ -125,7 +135,11 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
       if (unknown.length > 0) r.fail('csa.layers', 'must name layers listed in self_attention', unknown);
     }
     const ap = r.obj(c.apply_probability, 'csa.apply_probability');
+    const write = c.identity_write ?? 'joint';
+    if (write !== 'joint' && write !== 'first') r.fail('csa.identity_write', 'must be "joint" or "first"', write);
     csa = {
+      identityWrite: write as IdentityWriteMode,
+      referenceNoise: c.reference_noise === undefined ? 0.5 : r.num(c, 'reference_noise', 'csa.', (v) => v >= 0 && v <= 1, 'in [0, 1]'),
       layers,
       defaultRate: r.num(c, 'default_rate', 'csa.', (v) => v > 0 && v <= 1, 'in (0, 1]'),
       applyProbability: {

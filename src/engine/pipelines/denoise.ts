@@ -51,14 +51,14 @@ function doubled(x: Float32Tensor): Float32Tensor {
   return t;
 }
 
-function timestepFeed(unet: ModelSession, t: number, batch: number): Tensor {
+export function timestepFeed(unet: ModelSession, t: number, batch: number): Tensor {
   // SD exports often take int64 timesteps; ours takes float32 (Euler's are fractional).
   const type = unet.input('timestep')?.type ?? 'float32';
   if (type === 'int64') return int64([batch], new Array(batch).fill(BigInt(Math.round(t))));
   return float32([batch], new Array(batch).fill(t));
 }
 
-function noiseOutput(unet: ModelSession): string {
+export function noiseOutput(unet: ModelSession): string {
   if (unet.output('out_sample')) return 'out_sample';
   const first = unet.outputs.find((o) => !o.name.endsWith('.csa_tokens'));
   if (!first) throw new Error(`${unet.label}: no noise prediction output`);

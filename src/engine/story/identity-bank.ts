@@ -36,6 +36,8 @@ export interface BankHeader {
   rates: Record<string, number>;
   csaSeed: number;
   layers: BankLayer[];
+  /** Banks written from finished pictures: the share of each step's timestep they were noised to. */
+  references?: { referenceNoise: number; write?: string };
 }
 
 export type BankDtype = 'float32' | 'float16';
