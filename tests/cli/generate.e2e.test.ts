@@ -45,7 +45,7 @@ it('writes frame PNGs at the pack upscale, a contact sheet and the settings, the
   expect(first.stderr).not.toContain('\r');
   expect(first.code).toBe(0);
   expect(first.stdout).toContain('wrote 3 frames, contact-sheet.png and story.json');
-  expect(first.stderr).toContain('identity bank: 2/2 steps (100%)');
+  expect(first.stderr).toContain('identity bank: 4/4 steps (100%)');
   expect(first.stderr).toContain('frames: 3/3 frames (100%)');
 
   const out = join(dir, 'out1');
@@ -56,7 +56,7 @@ it('writes frame PNGs at the pack upscale, a contact sheet and the settings, the
   expect(sheet.width).toBeGreaterThan(3 * 256);
 
   const record = JSON.parse(readFileSync(join(out, 'story.json'), 'utf8'));
-  expect(record.settings).toEqual({ scheduler: 'ddim', steps: 2, guidance: 5 });
+  expect(record.settings).toEqual({ scheduler: 'ddim', steps: 2, guidance: JSON.parse(readFileSync(join(__dirname, '../../models/packs/story-world/manifest.json'), 'utf8')).defaults.guidance });
   expect(record.identity).toMatchObject({ source: 'pack', seeds: [5, 6], csaSeed: 5 });
   expect(record.frames.map((f: { prompt: string; seed: number; character: boolean }) => [f.prompt, f.seed, f.character])).toEqual([
     ['a person with red hair standing in the city', 5, true],

@@ -15,10 +15,12 @@ describe('parseManifest', () => {
     const m = parseManifest(raw(STORY));
     expect(m.space).toBe('pixel');
     expect(m.sample).toEqual({ channels: 3, height: 32, width: 32 });
-    expect(m.text).toEqual({ maxLength: 24, hiddenSize: 128, tokenizer: 'story-world-words' });
+    expect(m.text).toEqual({ maxLength: 32, hiddenSize: 128, tokenizer: 'story-world-words' });
     expect(m.scheduler.timestepSpacing).toBe('trailing');
     expect(m.defaults.scheduler).toBe('ddim');
-    expect(m.csa!.layers.every((l) => l.startsWith('up_blocks.'))).toBe(true);
+    expect(m.csa!.layers).toEqual(m.selfAttention.map((l) => l.name));
+    expect(m.csa!.identityWrite).toMatch(/^(joint|first)$/);
+    expect(m.csa!.referenceNoise).toBeGreaterThan(0);
     expect(m.upscale).toEqual({ factor: 8, kernel: 'nearest' });
   });
 
@@ -45,6 +47,8 @@ describe('parseManifest', () => {
     ['an unknown tokenizer', (r: any) => ({ ...r, text: { ...r.text, tokenizer: 'sentencepiece' } }), /text\.tokenizer must be one of story-world-words, clip-bpe/],
     ['a CSA layer the model does not list', (r: any) => ({ ...r, csa: { ...r.csa, layers: ['up_blocks.9.x.attn1'] } }), /csa\.layers must name layers listed in self_attention/],
     ['a negative guidance', (r: any) => ({ ...r, defaults: { ...r.defaults, guidance: -1 } }), /defaults\.guidance must be a number >= 0/],
+    ['an unknown identity write', (r: any) => ({ ...r, csa: { ...r.csa, identity_write: 'together' } }), /csa\.identity_write must be "joint" or "first"/],
+    ['a reference noise above 1', (r: any) => ({ ...r, csa: { ...r.csa, reference_noise: 1.5 } }), /csa\.reference_noise must be in \[0, 1\]/],
   ])('rejects %s with a message naming the field', (_what, edit, message) => {
     const r = raw(SD);
     const edited = edit(r);

@@ -33,7 +33,9 @@ describe.each([
     expect(engine.csaLayers).toHaveLength(layerCount);
     const steps: number[] = [];
     const { bank, images } = await engine.buildBank(recipe, settings, (done) => steps.push(done));
-    expect(steps).toEqual([1, 2, 3]);
+    // The identity run, then the bank written from its frames: one count over both.
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(bank.header.references).toEqual({ referenceNoise: engine.manifest.csa?.referenceNoise ?? 0.5 });
     expect(images).toHaveLength(2);
     for (const img of images) expect({ height: img.height, width: img.width, bytes: img.data.length }).toEqual({ ...size, bytes: size.height * size.width * 3 });
     expect(bank.header.layers.map((l) => l.name)).toEqual(engine.csaLayers.map((l) => l.name));
