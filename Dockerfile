@@ -13,6 +13,11 @@ RUN npm run build
 # Runtime stage: production dependencies, compiled code, the SDL and the model packs.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# Local data (secrets, images, identity banks; the embedded database without DATABASE_URL).
+# /app stays root's and read-only to the app; /data is the one folder it writes, made here and
+# given to `node` before USER, so a named volume mounted there starts out owned by it.
+ENV STORYFORGE_DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund

@@ -7,9 +7,11 @@ import type { Config } from '../config';
 import { openDatabase } from '../db/database';
 import { createGeneration } from '../generation';
 import type { Logger } from '../util/logger';
+import { ensureWritableDataDir } from '../util/data-dir';
 import { startGenerationWorkers } from '../../workers/generation-workers';
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
+  ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
   let workers;

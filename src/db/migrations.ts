@@ -1,6 +1,9 @@
 import { InitialSchema1764400000000 } from '../../migrations/1764400000000-initial-schema';
 import { GenerationJobs1764500000000 } from '../../migrations/1764500000000-generation-jobs';
 import { Webhooks1764600000000 } from '../../migrations/1764600000000-webhooks';
+import { IdempotencyRequest1764700000000 } from '../../migrations/1764700000000-idempotency-request';
+import { ImageFileDeletions1764800000000 } from '../../migrations/1764800000000-image-file-deletions';
 
 /** Listed explicitly so the same list works from TypeScript (tests) and from dist/ (built). */
-export const MIGRATIONS = [InitialSchema1764400000000, GenerationJobs1764500000000, Webhooks1764600000000];
+export const MIGRATIONS = [InitialSchema1764400000000, GenerationJobs1764500000000, Webhooks1764600000000, IdempotencyRequest1764700000000,
+  ImageFileDeletions1764800000000];

@@ -2,14 +2,23 @@
  * Where image bytes live. Keys are content-addressed paths chosen by the caller
  * (`<project>/<hash prefix>/<hash>.<ext>`), so a put of the same bytes is a no-op and a store
  * never needs a listing. The filesystem store is the default; an S3-compatible store implements
- * the same three calls (put with If-None-Match, get, head).
+ * the same calls (put with If-None-Match, or a copy onto itself to refresh its time; get; head;
+ * delete after a head of its time).
  */
 export interface ImageStore {
-  /** Stores the bytes under `key`; writing the same key twice is harmless (same content). */
+  /**
+   * Stores the bytes under `key`; writing the same key twice is harmless (same content). A put of
+   * a key already stored marks it as put now, which keeps `remove` from taking it.
+   */
   put(key: string, bytes: Uint8Array, mime: string): Promise<void>;
   /** The bytes, or undefined when nothing is stored under `key`. */
   get(key: string): Promise<Buffer | undefined>;
   has(key: string): Promise<boolean>;
+  /**
+   * Removes what is stored under `key`, unless it was put at or after `unlessPutSince` (a render
+   * being saved is about to use it). True when nothing is left under the key.
+   */
+  remove(key: string, unlessPutSince: Date): Promise<boolean>;
 }
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/webp': 'webp', 'image/jpeg': 'jpg' };

@@ -5,7 +5,7 @@ import { Logger } from '../../src/util/logger';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
-  'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'images', 'projects', 'reference_image_sets',
+  'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'image_file_deletions', 'images', 'projects', 'reference_image_sets',
   'reference_images', 'renders', 'stories', 'story_characters', 'webhook_deliveries', 'webhook_messages', 'webhooks',
 ];
 
@@ -21,7 +21,8 @@ describe('migrations', () => {
     expect(before.rows[0].n).toBe(0);
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000']);
+    expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
+      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -59,6 +60,12 @@ describe('migrations', () => {
 
   it('revert cleanly and apply again', async () => {
     await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const deletions = await db.owner.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'queue_image_file_deletion'`);
+    expect(deletions.rows[0].n).toBe(0);
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const column = await db.owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'idempotency_request'`);
+    expect(column.rows[0].n).toBe(0);
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
     const hooks = await db.owner.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'webhook%'`);
     expect(hooks.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
@@ -68,7 +75,7 @@ describe('migrations', () => {
     const left = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     expect(left.rows.map((r) => r.tablename)).toEqual(['migrations']);
     const again = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(again).toHaveLength(3);
+    expect(again).toHaveLength(5);
   });
 });
 
@@ -110,6 +117,9 @@ describe('ON DELETE rules', () => {
       const { rows } = await db.owner.query(`SELECT project_id, count(*)::int AS n FROM ${table} GROUP BY 1`);
       expect({ table, rows }).toEqual({ table, rows: [{ project_id: kept, n: 1 }] });
     }
+    // The deleted project's image files are queued for removal (no foreign key keeps them from it).
+    const { rows: queued } = await db.owner.query(`SELECT project_id, storage_key FROM image_file_deletions`);
+    expect(queued).toEqual([{ project_id: doomed, storage_key: 'k' }]);
   });
 
   it('refuse to delete an image a render still uses, and keep one current render per frame', async () => {
@@ -135,7 +145,7 @@ describe('migrate() from several processes at once', () => {
     try {
       const log = new Logger('error', {}, () => undefined);
       const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 3]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 5]);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));
       await first.drop();

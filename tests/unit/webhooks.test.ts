@@ -70,6 +70,28 @@ describe('address policy', () => {
   ])('%s is private', (address) => expect(isPrivateAddress(address)).toBe(true));
 
   it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', 'example.com'])('%s is not', (address) => expect(isPrivateAddress(address)).toBe(false));
+
+  // IPv6 forms that carry an IPv4 address reach that IPv4 host: judged by the address they carry.
+  it.each([
+    ['IPv4-mapped, hex', '::ffff:7f00:1'],
+    ['IPv4-compatible', '::127.0.0.1'],
+    ['IPv4-compatible, hex', '::a00:1'],
+    ['IPv4-translated', '::ffff:0:192.168.1.1'],
+    ['NAT64 well-known prefix, loopback', '64:ff9b::127.0.0.1'],
+    ['NAT64 well-known prefix, metadata', '64:FF9B::A9FE:A9FE'],
+    ['NAT64 well-known prefix, private, bracketed', '[64:ff9b::a00:1]'],
+    ['6to4 of a private address', '2002:c0a8:101::1'],
+    ['6to4 of loopback', '2002:7f00:1::'],
+  ])('%s (%s) is private', (_form, address) => expect(isPrivateAddress(address)).toBe(true));
+
+  it.each([
+    ['NAT64 local-use prefix', '64:ff9b:1::808:808'],
+    ['Teredo', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+    ['Teredo, public-looking', '2001::808:808'],
+  ])('%s (%s) is refused outright', (_form, address) => expect(isPrivateAddress(address)).toBe(true));
+
+  it.each(['64:ff9b::8.8.8.8', '2002:808:808::1', '::ffff:8.8.8.8', '2001:4860:4860::8888'])(
+    '%s carries (or is) a public address and is not', (address) => expect(isPrivateAddress(address)).toBe(false));
 });
 
 describe('webhook URLs', () => {
@@ -82,7 +104,8 @@ describe('webhook URLs', () => {
     for (const url of ['ftp://example.com', 'javascript:alert(1)', 'file:///etc/passwd', 'gopher://x', '//example.com', 'https://u:p@example.com/']) {
       expect(() => validWebhookUrl(url, true)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'url' }));
     }
-    for (const url of ['http://127.0.0.1:8080/', 'http://localhost/', 'http://[::1]/', 'http://169.254.169.254/latest', 'http://2130706433/', 'http://api.localhost/']) {
+    for (const url of ['http://127.0.0.1:8080/', 'http://localhost/', 'http://[::1]/', 'http://169.254.169.254/latest', 'http://2130706433/', 'http://api.localhost/',
+      'http://[64:ff9b::a9fe:a9fe]/latest', 'http://[2002:a00:1::]/', 'http://[::ffff:0:10.0.0.1]/', 'http://[2001::1]/']) {
       expect(() => validWebhookUrl(url, false)).toThrow('STORYFORGE_WEBHOOKS_ALLOW_PRIVATE=1');
       expect(validWebhookUrl(url, true)).toMatch(/^http:/);
     }

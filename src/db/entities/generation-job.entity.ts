@@ -30,6 +30,8 @@ export class GenerationJob {
   @Column('uuid', { nullable: true }) createdByKeyId: string | null;
   /** Unique per project: a retried request with the same key gets the same job. */
   @Column('varchar', { length: 200, nullable: true }) idempotencyKey: string | null;
+  /** With a key: the operation, its arguments as the client gave them, and the API key that sent it. */
+  @Column('jsonb', { nullable: true }) idempotencyRequest: Record<string, unknown> | null;
   /** The queue's own id for this job, for cancelling. */
   @Column('uuid', { nullable: true }) queueJobId: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

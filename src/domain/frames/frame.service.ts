@@ -6,6 +6,7 @@ import { LIMITS, intInRange, optionalText, requiredText, seed } from '../common/
 import { loadCast, resolveCast } from '../stories/cast';
 import { parseScript } from '../stories/script-parser';
 import { insertFrames } from './frame-writer';
+import { lockImagesOfFrames, releaseImages } from '../renders/image-release';
 import { storyUpdated } from '../../events/publisher';
 
 export interface UpdateFrameInput {
@@ -19,8 +20,9 @@ export interface UpdateFrameInput {
 }
 
 /**
- * Frames are kept densely numbered 1..n. Every change that moves positions locks the story row
- * first, so concurrent edits of one story queue up instead of colliding.
+ * Frames are kept densely numbered 1..n, and name only members of their story's cast. Every
+ * change locks the story row first (as updateStory does before changing the cast), so concurrent
+ * edits of one story queue up and each checks against what the one before it committed.
  */
 export class FrameService {
   async add(session: TenantSession, storyId: string, script: string, position?: number | null): Promise<Frame[]> {
@@ -44,6 +46,10 @@ export class FrameService {
 
   async update(session: TenantSession, id: string, input: UpdateFrameInput): Promise<Frame> {
     return session.atomically(async () => {
+      // The story row first, as every other story edit does: the cast check below then sees a
+      // concurrent updateStory's cast (or that one sees this frame), and the lock order
+      // (story, then frame) cannot deadlock with moves and deletes.
+      await lockStory(session, (await findFrame(session, id)).storyId, 'id');
       const frame = await session.one(Frame, `SELECT * FROM frames WHERE id = $1 FOR UPDATE`, [id]);
       if (!frame) throw notFound('id', 'frame');
       const prompt = input.prompt == null ? frame.prompt : requiredText('prompt', input.prompt, LIMITS.promptLength);
@@ -87,12 +93,14 @@ export class FrameService {
     });
   }
 
-  /** Returns the story the frame belonged to. Its renders go with it. */
+  /** Returns the story the frame belonged to. Its renders, and the images only they used, go with it. */
   async delete(session: TenantSession, id: string): Promise<string> {
     return session.atomically(async () => {
       const story = await lockStory(session, (await findFrame(session, id)).storyId, 'id');
       const frame = await findFrame(session, id);
+      const images = await lockImagesOfFrames(session, { frameId: id });
       await session.query(`DELETE FROM frames WHERE id = $1`, [id]);
+      await releaseImages(session, images);
       await session.query(`UPDATE frames SET position = position - 1 WHERE story_id = $1 AND position > $2`, [story.id, frame.position]);
       await setFrameCount(session, story.id, story.frameCount - 1);
       await storyUpdated(session, story.id);

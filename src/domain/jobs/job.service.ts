@@ -46,7 +46,8 @@ export class JobService {
   ) {}
 
   async buildAnchor(session: TenantSession, actor: Actor, characterId: string, idempotencyKey?: string): Promise<GenerationJob> {
-    return this.start(session, actor, { kind: 'anchor', characterId }, idempotencyKey, async () => {
+    const asked = { operation: 'buildCharacterAnchor', characterId };
+    return this.start(session, actor, { kind: 'anchor', characterId }, { key: idempotencyKey, asked }, async () => {
       const character = await session.one(Character, `SELECT * FROM characters WHERE id = $1 FOR SHARE`, [characterId]);
       if (!character) throw notFound('characterId', 'character');
       const pack = this.packFor(character.model, 'characterId');
@@ -58,7 +59,9 @@ export class JobService {
   async generateStory(session: TenantSession, actor: Actor, storyId: string, frameIds: readonly string[] | null, idempotencyKey?: string): Promise<GenerationJob> {
     if (frameIds && frameIds.length === 0) throw badInput('frameIds', 'list at least one frame, or leave frameIds out for all of them');
     if (frameIds && new Set(frameIds).size !== frameIds.length) throw badInput('frameIds', 'frameIds lists a frame twice');
-    return this.start(session, actor, { kind: 'story', storyId }, idempotencyKey, async () => {
+    // The frames render in story order whatever the list's order, so the order does not make another request.
+    const asked = { operation: 'generateStory', storyId, frameIds: frameIds ? [...frameIds].sort() : null };
+    return this.start(session, actor, { kind: 'story', storyId }, { key: idempotencyKey, asked }, async () => {
       const story = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [storyId]);
       if (!story) throw notFound('storyId', 'story');
       const frames = await session.rows(Frame,
@@ -72,7 +75,9 @@ export class JobService {
   async regenerateFrame(session: TenantSession, actor: Actor, frameId: string, input: RegenerateInput, idempotencyKey?: string): Promise<GenerationJob> {
     const seed = input.seed == null ? this.randomSeed() : validSeed('seed', input.seed);
     const prompt = input.prompt == null ? undefined : requiredText('prompt', input.prompt, LIMITS.promptLength);
-    return this.start(session, actor, { kind: 'frame', frameId }, idempotencyKey, async () => {
+    // As the client gave them: no seed (the server draws one) is a request of its own, and its retry is the same.
+    const asked = { operation: 'regenerateFrame', frameId, seed: input.seed == null ? null : seed, prompt: prompt ?? null };
+    return this.start(session, actor, { kind: 'frame', frameId }, { key: idempotencyKey, asked }, async () => {
       const frame = await session.one(Frame, `SELECT * FROM frames WHERE id = $1 FOR SHARE`, [frameId]);
       if (!frame) throw notFound('frameId', 'frame');
       const story = (await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [frame.storyId]))!;
@@ -148,15 +153,16 @@ export class JobService {
     return pack;
   }
 
-  private async start(session: TenantSession, actor: Actor, target: { kind: JobKind; storyId?: string; frameId?: string; characterId?: string },
-    idempotencyKey: string | undefined,
+  private async start(session: TenantSession, actor: Actor, target: JobTarget,
+    idempotency: { key: string | undefined; asked: Record<string, unknown> & { operation: string } },
     prepare: () => Promise<{ pack: PackInfo; request: JobRequest; framesTotal: number; storyId?: string }>): Promise<GenerationJob> {
-    const key = idempotencyKey === undefined ? undefined : checkIdempotencyKey(idempotencyKey);
+    const key = idempotency.key === undefined ? undefined : checkIdempotencyKey(idempotency.key);
+    const asked: IdempotentRequest | null = key ? { ...idempotency.asked, apiKeyId: actor.keyId } : null;
     return session.atomically(async () => {
       await session.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [JOBS_LOCK, session.projectId]);
       if (key) {
         const existing = await session.one(GenerationJob, `SELECT * FROM generation_jobs WHERE idempotency_key = $1`, [key]);
-        if (existing) return sameRequest(existing, target);
+        if (existing) return sameRequest(existing, target, asked!);
       }
       const [{ active }] = await session.query<{ active: number }>(
         `SELECT count(*)::int AS active FROM generation_jobs WHERE project_id = $1 AND status IN ('QUEUED', 'RUNNING')`, [session.projectId]);
@@ -169,10 +175,10 @@ export class JobService {
       try {
         job = (await session.one(GenerationJob,
           `INSERT INTO generation_jobs (project_id, kind, status, story_id, frame_id, character_id, request, progress_total, frames_total,
-             created_by_key_id, idempotency_key)
-           VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+             created_by_key_id, idempotency_key, idempotency_request)
+           VALUES ($1, $2, 'QUEUED', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
           [session.projectId, target.kind, storyId ?? null, target.frameId ?? null, target.characterId ?? null, request,
-            request.settings.steps, framesTotal, actor.keyId, key ?? null]))!;
+            request.settings.steps, framesTotal, actor.keyId, key ?? null, asked]))!;
       } catch (error) {
         if (isUniqueViolation(error, 'generation_jobs_idempotency_key')) throw conflict('Idempotency-Key', 'a request with this Idempotency-Key is still being made; retry it');
         throw error;
@@ -192,12 +198,44 @@ function checkIdempotencyKey(key: string): string {
   return key;
 }
 
-/** A retried request gets its job back; the same key on a different request is refused. */
-function sameRequest(job: GenerationJob, target: { kind: JobKind; storyId?: string; frameId?: string; characterId?: string }): GenerationJob {
-  const same = job.kind === target.kind && (target.storyId === undefined || job.storyId === target.storyId)
-    && (target.frameId === undefined || job.frameId === target.frameId) && (target.characterId === undefined || job.characterId === target.characterId);
-  if (!same) throw conflict('Idempotency-Key', 'this Idempotency-Key was used for another request');
+type JobTarget = { kind: JobKind; storyId?: string; frameId?: string; characterId?: string };
+
+/** The operation, its arguments as the client sent them (validated), and the API key that sent them. */
+type IdempotentRequest = Record<string, unknown> & { operation: string; apiKeyId: string };
+
+/** Argument names as the client knows them, for saying what differs. */
+const ARGUMENT_NAMES: Record<string, string> = {
+  operation: 'mutation', apiKeyId: 'API key', characterId: 'characterId', storyId: 'storyId', frameIds: 'frameIds',
+  frameId: 'frameId', seed: 'seed', prompt: 'prompt',
+};
+
+/**
+ * A retried request gets its job back. The same key on any other request (another operation,
+ * target, seed, prompt or frame list, or sent by another API key) is refused, naming what differs:
+ * answering it with the first job would tell the client its new request was taken when it was not.
+ */
+function sameRequest(job: GenerationJob, target: JobTarget, asked: IdempotentRequest): GenerationJob {
+  const first = job.idempotencyRequest;
+  if (!first) {
+    // A job made before requests were recorded: the older, coarser check.
+    const same = job.kind === target.kind && (target.storyId === undefined || job.storyId === target.storyId)
+      && (target.frameId === undefined || job.frameId === target.frameId) && (target.characterId === undefined || job.characterId === target.characterId);
+    if (!same) throw idempotencyKeyReused('another request');
+    return job;
+  }
+  if (first.apiKeyId !== asked.apiKeyId) throw idempotencyKeyReused('another API key of this project');
+  const differs = [...new Set([...Object.keys(first), ...Object.keys(asked)])]
+    .filter((name) => JSON.stringify(first[name] ?? null) !== JSON.stringify(asked[name] ?? null));
+  if (differs.length > 0) {
+    const what = first.operation !== asked.operation ? `another mutation (${String(first.operation)})`
+      : `a request with another ${differs.map((d) => ARGUMENT_NAMES[d] ?? d).join(' and ')}`;
+    throw idempotencyKeyReused(what);
+  }
   return job;
+}
+
+function idempotencyKeyReused(by: string) {
+  return conflict('Idempotency-Key', `this Idempotency-Key was already used by ${by}; send a new key for a new request`);
 }
 
 export function packSettings(pack: PackInfo): EngineSettings {

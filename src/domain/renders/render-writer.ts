@@ -5,6 +5,7 @@
  */
 import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated, storyUpdated } from '../../events/publisher';
+import { forgetStoredFiles } from './image-release';
 
 export interface StoredImage {
   contentHash: string;
@@ -50,7 +51,11 @@ async function imageId(session: TenantSession, image: StoredImage): Promise<stri
 export async function saveRender(session: TenantSession, r: NewRender): Promise<string | undefined> {
   return session.atomically(async () => {
     const [frame] = await session.query<{ story_id: string }>(`SELECT story_id FROM frames WHERE id = $1 FOR UPDATE`, [r.frameId]);
-    if (!frame) return undefined;
+    if (!frame) {
+      // Its files are already stored: queue them for removal unless another image row uses them.
+      await forgetStoredFiles(session, [r.png, r.webp, r.thumbnail]);
+      return undefined;
+    }
     const [saved] = await session.query<{ id: string }>(`SELECT id FROM renders WHERE job_id = $1 AND frame_id = $2`, [r.jobId, r.frameId]);
     if (saved) return saved.id;
     const [png, webp, thumbnail] = [await imageId(session, r.png), await imageId(session, r.webp), await imageId(session, r.thumbnail)];

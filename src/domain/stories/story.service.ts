@@ -4,6 +4,7 @@ import { conflict, notFound } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { insertFrames } from '../frames/frame-writer';
+import { lockImagesOfFrames, releaseImages } from '../renders/image-release';
 import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
 import type { PackInfo } from '../../packs/pack-registry';
@@ -60,11 +61,18 @@ export class StoryService {
     });
   }
 
-  /** Frames and their renders go with the story; generation jobs keep their history (story_id cleared). */
+  /**
+   * Frames, their renders and the images only they used go with the story (its signed image URLs
+   * stop working at once; the files follow after the janitor's grace period); generation jobs
+   * keep their history (story_id cleared).
+   */
   async delete(session: TenantSession, id: string): Promise<void> {
     await session.atomically(async () => {
-      const deleted = await session.query(`DELETE FROM stories WHERE id = $1 RETURNING id`, [id]);
-      if (deleted.length === 0) throw notFound('id', 'story');
+      const [story] = await session.query(`SELECT id FROM stories WHERE id = $1 FOR UPDATE`, [id]);
+      if (!story) throw notFound('id', 'story');
+      const images = await lockImagesOfFrames(session, { storyId: id });
+      await session.query(`DELETE FROM stories WHERE id = $1`, [id]);
+      await releaseImages(session, images);
       // Subscribers find it gone and complete.
       await storyUpdated(session, id);
     });

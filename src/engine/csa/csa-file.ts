@@ -1,9 +1,12 @@
 /**
- * Patching a model file on disk. The graph file alone is read (for a >2 GB SD export that is
- * a few MB; the weights live in external data files), and the patched graph is written in the
- * same folder so that its external-data references, which are relative, still resolve.
+ * Patching a model file on disk, for tools (openPack patches in memory and writes nothing). The
+ * graph file alone is read (for a >2 GB SD export that is a few MB; the weights live in external
+ * data files), and the patched graph is written in the same folder so that its external-data
+ * references, which are relative, still resolve. The file appears whole (written aside, then
+ * renamed into place), so a reader never sees half of it.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CsaPatch, CsaPatchOptions, patchCsaModel } from './csa-patch';
 
@@ -28,6 +31,13 @@ export async function patchCsaFile(modelPath: string, options: CsaFileOptions = 
   if (patch.externalData && resolve(dirname(out)) !== resolve(dirname(modelPath))) {
     throw new Error(`CSA patch: ${modelPath} keeps its weights in external files; write the patched graph in the same folder (not ${out}) so their relative paths resolve`);
   }
-  await writeFile(out, patched);
+  const tmp = `${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, patched);
+    await rename(tmp, out);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
   return { path: out, patch };
 }

@@ -3,9 +3,10 @@
  * text_2), optionally with the CSA patch applied to the UNet (layers and token counts from the
  * manifest), and checks them against the manifest.
  */
-import { defaultPatchedPath, patchCsaModel } from '../csa';
+import { patchCsaModel } from '../csa';
 import type { CsaPatch } from '../csa';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ModelSession, Runtime } from '../runtime';
 import { PackSessions, checkPackSessions } from './check-sessions';
 import type { ModelPack } from './load-pack';
@@ -38,14 +39,10 @@ export async function openPack(pack: ModelPack, runtime: Runtime, options: OpenP
     const bytes = await readFile(pack.file('unet'));
     const patched = patchCsaModel(bytes, selection);
     csa = patched.patch;
-    if (patched.patch.externalData) {
-      // Weights in external files resolve relative to the graph: write it beside them.
-      const path = defaultPatchedPath(pack.file('unet'));
-      await writeFile(path, patched.bytes);
-      unet = await runtime.open(path, 'unet+csa');
-    } else {
-      unet = await runtime.open(patched.bytes, 'unet+csa');
-    }
+    // The patched graph stays in memory; weights in external files (SDXL's) are read from the
+    // UNet's own folder. Nothing is written: the pack folder may be read-only, and every compute
+    // thread opens the pack at once (a file rewritten in place was read half-written by others).
+    unet = await runtime.open(patched.bytes, 'unet+csa', { externalDataFolder: dirname(pack.file('unet')) });
   } else {
     unet = await runtime.open(pack.file('unet'), 'unet');
   }

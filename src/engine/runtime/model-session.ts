@@ -64,6 +64,15 @@ function fromOrt(name: string, v: ort.OnnxValue, float16Outputs: 'float32' | 'ke
   }
 }
 
+export interface OpenOptions {
+  /**
+   * For model bytes whose initializers live in external files (models over 2 GB): the folder their
+   * relative locations are read from, as if the bytes had been loaded from a file in it. Lets a
+   * graph changed in memory (the CSA patch) use the weights where they are, without writing it.
+   */
+  externalDataFolder?: string;
+}
+
 export class ModelSession {
   private disposed = false;
 
@@ -75,15 +84,22 @@ export class ModelSession {
     readonly outputs: readonly IoSpec[],
   ) {}
 
-  /** Opens a model file (external data resolves relative to it) or in-memory model bytes. */
-  static async create(model: string | Uint8Array, config: Partial<RuntimeConfig> = {}, label?: string): Promise<ModelSession> {
+  /**
+   * Opens a model file (external data resolves relative to it) or in-memory model bytes (external
+   * data resolves relative to `open.externalDataFolder`).
+   */
+  static async create(model: string | Uint8Array, config: Partial<RuntimeConfig> = {}, label?: string, open: OpenOptions = {}): Promise<ModelSession> {
     const c = runtimeConfig(config);
     const name = label ?? (typeof model === 'string' ? model : 'model');
+    const options = sessionOptions(c);
+    if (open.externalDataFolder !== undefined) {
+      options.extra = { session: { model_external_initializers_file_folder_path: open.externalDataFolder } };
+    }
     let session: ort.InferenceSession;
     try {
       session = typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions(c))
-        : await ort.InferenceSession.create(model, sessionOptions(c));
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
     } catch (err) {
       throw new Error(`${name}: cannot create a session with providers [${c.executionProviders.join(', ')}]: ${(err as Error).message}`, { cause: err });
     }

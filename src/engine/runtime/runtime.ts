@@ -2,7 +2,7 @@
  * Owns every session the engine opened with one configuration, so a pipeline (or a worker
  * that shuts down) releases all of them with one `dispose()`.
  */
-import { ModelSession } from './model-session';
+import { ModelSession, OpenOptions } from './model-session';
 import { RuntimeConfig, runtimeConfig } from './runtime-config';
 
 export class Runtime {
@@ -13,8 +13,8 @@ export class Runtime {
     this.config = runtimeConfig(config);
   }
 
-  async open(model: string | Uint8Array, label?: string): Promise<ModelSession> {
-    const s = await ModelSession.create(model, this.config, label);
+  async open(model: string | Uint8Array, label?: string, options?: OpenOptions): Promise<ModelSession> {
+    const s = await ModelSession.create(model, this.config, label, options);
     this.sessions.add(s);
     return s;
   }
