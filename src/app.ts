@@ -5,6 +5,8 @@ import type { Logger } from './util/logger';
 import { Generation, createGeneration } from './generation';
 import { GenerationWorkers, startGenerationWorkers } from '../workers/generation-workers';
 import { webhookSettings } from './webhooks/webhook-settings';
+import { ImageJanitor } from './storage/image-janitor';
+import { ensureWritableDataDir } from './util/data-dir';
 
 export interface App {
   database: Database;
@@ -19,6 +21,7 @@ export interface App {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
+  ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
   let api: ApiServer;
@@ -36,12 +39,17 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   }
   const url = `http://localhost:${port}/graphql`;
   log.info('listening', { url, embeddedDatabase: !config.databaseUrl });
+  const janitor = new ImageJanitor({
+    dataSource: database.dataSource, store: generation.images, graceSeconds: config.imageDeleteGraceSeconds, log: log.child({ component: 'image-janitor' }),
+  });
+  janitor.start();
   let stopping: Promise<void> | undefined;
   return {
     database, api, generation, workers, port, url,
     stop: () => (stopping ??= (async () => {
       log.info('shutting down');
       await api.stop();
+      await janitor.stop();
       // Running jobs get the rest of the shutdown time; what is left is failed and retried later.
       if (workers) await workers.stop(config.shutdownTimeoutMs / 2);
       else await generation.queue.stop(1000);

@@ -15,6 +15,12 @@ export interface Config {
   maxBodyBytes: number;
   /** Requests per minute per API key; 0 turns the limiter off. */
   rateLimitPerMinute: number;
+  /** Per client address and minute: requests without a key, and failed key lookups (each its own budget); 0: off. */
+  addressRateLimitPerMinute: number;
+  /** Reverse proxies in front of the server that append to X-Forwarded-For; 0: the socket's peer is the client. */
+  trustedProxies: number;
+  /** Off in production (NODE_ENV=production), over HTTP and graphql-ws alike. */
+  introspection: boolean;
   maxQueryCost: number;
   shutdownTimeoutMs: number;
   /** Compute threads (ONNX Runtime) in this process; 0: this process takes no generation jobs. */
@@ -38,6 +44,8 @@ export interface Config {
   /** HMAC secret of image URLs; unset: generated into dataDir/url-secret. */
   urlSecret: string | undefined;
   urlTtlSeconds: number;
+  /** A deleted image's file is removed after this long (its URL stops working at once). */
+  imageDeleteGraceSeconds: number;
   /** Seals webhook signing secrets (AES-256-GCM); unset: generated into dataDir/webhook-key. */
   webhookKey: string | undefined;
   /** Webhooks may reach private, loopback and link-local addresses (local receivers, tests). */
@@ -76,6 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel(env.LOG_LEVEL),
     maxBodyBytes: int(env, 'STORYFORGE_MAX_BODY_BYTES', 1_000_000),
     rateLimitPerMinute: int(env, 'STORYFORGE_RATE_LIMIT_PER_MINUTE', 1200),
+    addressRateLimitPerMinute: int(env, 'STORYFORGE_ADDRESS_RATE_LIMIT_PER_MINUTE', 60),
+    trustedProxies: int(env, 'STORYFORGE_TRUSTED_PROXIES', 0),
+    introspection: env.NODE_ENV !== 'production',
     maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 5000),
     shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),
     workers: int(env, 'STORYFORGE_WORKERS', 1),
@@ -90,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bankCacheBytes: int(env, 'STORYFORGE_BANK_CACHE_MB', 256) * 1024 * 1024,
     urlSecret: env.STORYFORGE_URL_SECRET || undefined,
     urlTtlSeconds: Math.max(1, int(env, 'STORYFORGE_URL_TTL_SECONDS', 3600)),
+    imageDeleteGraceSeconds: int(env, 'STORYFORGE_IMAGE_DELETE_GRACE_SECONDS', 60),
     webhookKey: env.STORYFORGE_WEBHOOK_KEY || undefined,
     webhooksAllowPrivate: env.STORYFORGE_WEBHOOKS_ALLOW_PRIVATE === '1',
     webhookTimeoutMs: Math.max(100, int(env, 'STORYFORGE_WEBHOOK_TIMEOUT_MS', 10_000)),

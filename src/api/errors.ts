@@ -10,34 +10,50 @@ const PROTOCOL_CODES = new Set([
   ...Object.values(ErrorCode),
 ]);
 
-/** A GraphQLError carrying one of our codes, for failures raised outside resolvers (auth, limits). */
-export function graphQLError(code: ErrorCode, message: string, httpStatus?: number, extra: Record<string, unknown> = {}): GraphQLError {
+/**
+ * graphql-js suggests names ("Did you mean "storyUpdated"?", "Did you mean the enum value
+ * "RUNNING"?"): with introspection off, that would hand out the schema piece by piece.
+ */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * A GraphQLError carrying one of our codes, for failures raised outside resolvers (auth, limits).
+ * `httpStatus` and `headers` shape the HTTP response; they never reach the error's JSON.
+ */
+export function graphQLError(code: ErrorCode, message: string, httpStatus?: number, extra: Record<string, unknown> = {},
+  headers?: Map<string, string>): GraphQLError {
   return new GraphQLError(message, {
-    extensions: { code, ...extra, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+    extensions: { code, ...extra, ...(httpStatus ? { http: { status: httpStatus, ...(headers ? { headers } : {}) } } : {}) },
   });
 }
 
 /**
- * The one place errors become responses: an AppError becomes `extensions.code` and `field`;
- * protocol errors pass through; anything else is logged and answered without details.
+ * The one place errors become responses, over HTTP and graphql-ws alike: an AppError becomes
+ * `extensions.code` and `field`; protocol errors pass through; anything else is logged and
+ * answered without details. No message suggests names of the schema.
  */
 export function createErrorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      return {
-        message: original.message,
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...original.extensions },
-      };
-    }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
-      const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
-    }
-    log.error('unexpected error', { error: original, path: formatted.path });
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    const result = format(formatted, error, log);
+    return { ...result, message: result.message.replace(SUGGESTION, '') };
   };
+}
+
+function format(formatted: GraphQLFormattedError, error: unknown, log: Logger): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...original.extensions },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
+    const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  log.error('unexpected error', { error: original, path: formatted.path });
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -1,6 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, GraphQLSchema, isLeafType, getNamedType } from 'graphql';
+import { DocumentNode, GraphQLSchema, NoSchemaIntrospectionCustomRule, ParseOptions, ValidationRule, getNamedType, isLeafType } from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { ErrorCode } from '../domain/common/errors';
 import { LIMITS } from '../domain/common/validation';
@@ -8,16 +7,34 @@ import { graphQLError } from './errors';
 
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 10, maxTokens: 2000, maxDirectives: 10 } as const;
 
-/** Depth, aliases, tokens, directives (graphql-armor). Its cost limit ignores page sizes, so ours replaces it. */
-export function armorProtection() {
-  return new ApolloArmor({
+/** How documents are parsed and validated, the same over HTTP and graphql-ws. */
+export interface OperationRules {
+  parseOptions: ParseOptions;
+  /** Run after graphql's specified rules. */
+  validationRules: ValidationRule[];
+}
+
+/**
+ * Tokens are counted by graphql's own parser, so a document over the limit fails to parse like
+ * any other (GRAPHQL_PARSE_FAILED, 400): graphql-armor's token plugin threw from an Apollo hook,
+ * which made every parse failure a 500. Depth, aliases and directives are graphql-armor's
+ * validation rules; its cost limit ignores page sizes, so ours replaces it; suggestions are
+ * hidden by the error formatter, which both transports share. Without introspection
+ * (production), `__schema` and `__type` fail validation.
+ */
+export function operationRules(options: { introspection: boolean }): OperationRules {
+  const armor = new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
     maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    maxTokens: { enabled: false },
     costLimit: { enabled: false },
-    blockFieldSuggestion: { enabled: true },
+    blockFieldSuggestion: { enabled: false },
   }).protect();
+  return {
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    validationRules: [...armor.validationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])],
+  };
 }
 
 /** Lists without a `first` argument, and how long they can be. */
@@ -47,16 +64,4 @@ export function checkQueryCost(schema: GraphQLSchema, document: DocumentNode, va
   if (cost > maxCost) {
     throw graphQLError(ErrorCode.BAD_USER_INPUT, `query cost ${cost} is over the limit of ${maxCost}; ask for smaller pages`, 400, { cost, maxCost });
   }
-}
-
-export function queryCostPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document }) {
-          checkQueryCost(schema, document, request.variables, request.operationName, maxCost);
-        },
-      };
-    },
-  };
 }

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestContext } from './context';
+import { namesLegacyJson } from './media-type';
 
 /**
  * Ends each request's database transaction once the response is ready, and logs the request
@@ -31,6 +32,26 @@ export function requestLifecyclePlugin(): ApolloServerPlugin<RequestContext> {
             platform: principal?.kind === 'platform',
             errorCodes: errors?.map((e) => e.extensions?.code ?? 'UNKNOWN') ?? [],
           });
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A request refused before it ran (it did not parse or validate, its variables did not fit, a
+ * limit refused it) is answered 400 with its errors' codes, except to a client that asked for
+ * application/json by name: the GraphQL-over-HTTP spec asks for 200 there, since such clients
+ * predate application/graphql-response+json and may not read a 4xx body. The codes are the same.
+ */
+export function legacyJsonStatusPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ request }) {
+      if (!namesLegacyJson(request.http?.headers.get('accept'))) return;
+      return {
+        async willSendResponse({ response }) {
+          const refused = response.body.kind === 'single' && !('data' in response.body.singleResult);
+          if (refused && response.http.status === 400) response.http.status = 200;
         },
       };
     },

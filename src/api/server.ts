@@ -14,21 +14,23 @@ import { WebhookDispatcher } from '../webhooks/dispatcher';
 import { WEBHOOKS_CHANNEL } from '../webhooks/outbox';
 import { SecretBox } from '../webhooks/secret-box';
 import { WebhookSettings, webhookSettings } from '../webhooks/webhook-settings';
-import { AppError, ErrorCode } from '../domain/common/errors';
+import { ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
+import { Admission } from './admission';
 import { bearerSecret } from './auth-header';
+import { clientAddress } from './client-address';
 import { RequestContext } from './context';
-import { createErrorFormatter, graphQLError } from './errors';
-import { armorProtection, queryCostPlugin } from './limits';
-import { requestLifecyclePlugin } from './plugins';
-import { RateLimiter } from './rate-limiter';
+import { createErrorFormatter } from './errors';
+import { operationRules } from './limits';
+import { operationChecksPlugin } from './operation-checks';
+import { legacyJsonStatusPlugin, requestLifecyclePlugin } from './plugins';
 import { buildSchema } from './schema';
 import { loadConfig } from '../config';
 import { queueForPack } from '../jobs/queue';
 import { Generation, createGeneration } from '../generation';
 import { imageRoute } from './image-route';
 import { Services, createServices } from './services';
-import { attachGraphqlWs } from './ws-server';
+import { WsCounts, attachGraphqlWs } from './ws-server';
 
 export interface ApiServer {
   httpServer: Server;
@@ -40,12 +42,20 @@ export interface ApiServer {
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests, drains HTTP and WebSocket clients. The pool is the caller's. */
   stop(): Promise<void>;
+  /** Open sockets and their operations, and the change watchers behind them (all back to 0 once clients leave). */
+  liveCounts(): LiveCounts;
 }
 
-export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'> & {
+export interface LiveCounts extends WsCounts {
+  /** Watchers of the event hub: one per running subscription and one per open socket (its key). */
+  watchers: number;
+}
+
+export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>
+  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection'>> & {
   /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
   webhooks?: WebhookSettings;
-  /** How often open graphql-ws connections check their key again (default 60 s). */
+  /** How often open graphql-ws connections read their key again, besides hearing of its revocation (default 60 s). */
   wsKeyRecheckMs?: number;
 };
 
@@ -68,53 +78,53 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   live.onChannel(WEBHOOKS_CHANNEL, () => dispatcher.wake());
   const webhooks = new WebhookService({ box: secretBox, allowPrivate: hooks.allowPrivate, maxPerProject: 20 });
   const services = createServices(generation, dataSource, config.platformKey, live, webhooks);
-  const limiter = new RateLimiter(config.rateLimitPerMinute);
+  const admission = new Admission(services.auth, {
+    perKeyPerMinute: config.rateLimitPerMinute, perAddressPerMinute: config.addressRateLimitPerMinute ?? 60,
+  });
+  const trustedProxies = config.trustedProxies ?? 0;
+  const introspection = config.introspection ?? process.env.NODE_ENV !== 'production';
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   let stopping = false;
 
-  async function contextFor(authorization: string | undefined, idempotencyKey?: string): Promise<RequestContext> {
+  async function contextFor(authorization: string | undefined, address: string, idempotencyKey?: string): Promise<RequestContext> {
     const requestId = randomUUID();
-    const secret = bearerSecret(authorization);
-    let principal = null;
-    if (secret !== undefined) {
-      try {
-        principal = await services.auth.authenticate(secret);
-      } catch (error) {
-        if (error instanceof AppError) throw graphQLError(error.code, error.message, 401);
-        throw error;
-      }
-      const bucket = principal.kind === 'key' ? principal.keyId : 'platform';
-      if (!limiter.take(bucket)) throw graphQLError(ErrorCode.RATE_LIMITED, 'too many requests for this key; slow down', 429);
-    }
+    const principal = await admission.admit(authorization, address);
     return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource, idempotencyKey);
   }
 
-  const armor = armorProtection();
+  // One set of rules for both transports: what HTTP refuses, graphql-ws refuses alike.
+  const rules = operationRules({ introspection });
   const ws = attachGraphqlWs(httpServer, {
-    schema, contextFor, validationRules: armor.validationRules, maxQueryCost: config.maxQueryCost, log,
+    schema, rules, contextFor, maxQueryCost: config.maxQueryCost, log,
     authenticate: async (authorization) => services.auth.authenticate(bearerSecret(authorization) ?? ''),
+    watchKey: (keyId, projectId, changed) => live.hub.watch('key', keyId, projectId, changed),
     keyRecheckMs: config.wsKeyRecheckMs ?? 60_000,
+    maxMessageBytes: config.maxBodyBytes,
+    trustedProxies,
   });
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    ...armor,
+    parseOptions: rules.parseOptions,
+    validationRules: rules.validationRules,
+    allowBatchedHttpRequests: false,
     plugins: [
-      ...armor.plugins,
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints are used; the plugin would otherwise run on every resolved field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); await dispatcher.stop(); await live.stop(); } }; } },
-      queryCostPlugin(schema, config.maxQueryCost),
+      operationChecksPlugin(schema, config.maxQueryCost),
+      legacyJsonStatusPlugin(),
       requestLifecyclePlugin(),
     ],
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,
     // Shutdown is ours (drain, then close the pool, then stop embedded PostgreSQL).
     stopOnTerminationSignals: false,
-    introspection: process.env.NODE_ENV !== 'production',
+    // Refused (or not) by rules.validationRules, which graphql-ws shares; Apollo's own rule would report it twice.
+    introspection: true,
   });
   await apollo.start();
   // Listening before the server takes its first subscription.
@@ -140,7 +150,9 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.get('idempotency-key')) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies), req.get('idempotency-key')),
+    }),
   );
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
@@ -166,5 +178,6 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       await apollo.stop();
       if (!given) await generation.queue.stop(1000);
     },
+    liveCounts: () => ({ ...ws.counts(), watchers: live.hub.size }),
   };
 }

@@ -1,26 +1,41 @@
 import type { Server } from 'node:http';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, ValidationRule, parse, specifiedRules, validate } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import type { WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
 import { connectionAuthorization } from './auth-header';
+import { clientAddress } from './client-address';
 import type { RequestContext } from './context';
 import { createErrorFormatter } from './errors';
-import { QUERY_LIMITS, checkQueryCost } from './limits';
+import type { OperationRules } from './limits';
+import { checkOperation } from './operation-checks';
+import { WsExtra, serveGraphqlWs } from './ws-transport';
 
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
-  /** The same authentication and rate limit as an HTTP request. */
-  contextFor(authorization: string | undefined): Promise<RequestContext>;
-  /** graphql-armor's rules (depth, aliases, directives); Apollo's plugins do not run here. */
-  validationRules: readonly ValidationRule[];
+  /** The same parse options and validation rules as HTTP (tokens, depth, aliases, directives, introspection). */
+  rules: OperationRules;
   maxQueryCost: number;
-  /** Throws when the key is no longer valid (revoked); no rate limit taken. */
+  /** The same admission (key, per-key and per-address limits) and context as an HTTP request. */
+  contextFor(authorization: string | undefined, address: string): Promise<RequestContext>;
+  /** Throws an AppError when the key is no longer valid (revoked); no rate limit taken. */
   authenticate(authorization: string): Promise<unknown>;
-  /** How often an open connection's key is checked again: a revoked key's socket is closed. */
+  /** Calls `changed` after each announced change of the key (its revocation, from any process); returns the unwatch function. */
+  watchKey(keyId: string, projectId: string, changed: () => void): () => void;
+  /** How often an open connection's key is also read again (revocations made outside the API). */
   keyRecheckMs: number;
+  /** The HTTP body limit, applied to each message. */
+  maxMessageBytes: number;
+  /** Reverse proxies in front of the server (see clientAddress). */
+  trustedProxies: number;
   log: Logger;
+}
+
+/** Open connections and operations of this process (operations, tests). */
+export interface WsCounts {
+  sockets: number;
+  operations: number;
 }
 
 /** Close codes for a refused connection (graphql-ws keeps 4400-4499 for such reasons). */
@@ -30,115 +45,155 @@ const REFUSAL_CODES: Partial<Record<string, number>> = {
   [ErrorCode.RATE_LIMITED]: 4429,
 };
 
+/** An accepted connection: its key, and the context of each of its running operations. */
+interface Connection {
+  authorization: string;
+  address: string;
+  /** Keyed by the subscribe message's payload, which graphql-ws hands to every hook of that operation: an id may be reused once completed. */
+  operations: Map<SubscribePayload, RequestContext>;
+  stopWatching(): void;
+  recheck: NodeJS.Timeout;
+}
+
+type WsContext = Context<Record<string, unknown> | undefined, WsExtra>;
+
 /**
  * graphql-ws on the API's http.Server at /graphql. The key comes in the connection parameters
  * and is checked on connect: a missing, malformed, unknown or revoked key closes the socket with
- * 4401 and a reason saying why. Each operation then authenticates again (a key revoked since the
- * connection stops there; an open connection's key is also checked every `keyRecheckMs` and its
- * socket closed with 4401 once revoked), passes the same limits as HTTP (tokens, depth, aliases, cost), and
- * gets its own RequestContext. A subscription's context commits and drops its transaction after
- * the subscribe check and after every event, so a waiting subscription holds no connection.
+ * 4401 and a reason saying why (4429 once the address has spent its budget). Each operation then
+ * authenticates again, passes the same parse, validation and operation checks as HTTP, and gets
+ * its own RequestContext. A subscription's context commits and drops its transaction after the
+ * subscribe check and after every event, so a waiting subscription holds no connection.
+ *
+ * A revoked key's sockets close at once: revocation is announced through PostgreSQL, so every API
+ * process hears it, and each then reads the key again before closing anything. The key is also
+ * read again after the listening connection reconnects (announcements sent meanwhile are lost)
+ * and every `keyRecheckMs`, for revocations made outside the API.
  */
-export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): { dispose(): Promise<void> } {
-  const { schema, contextFor, log } = options;
+export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): { dispose(): Promise<void>; counts(): WsCounts } {
+  const { schema, rules, contextFor, log } = options;
   const formatError = createErrorFormatter(log);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const authorizations = new WeakMap<object, string>();
-  const rechecks = new WeakMap<object, NodeJS.Timeout>();
-  const contexts = new WeakMap<object, Map<string, RequestContext>>();
+  const connections = new Map<WsContext, Connection>();
 
-  const format = (errors: readonly GraphQLError[], fallbackCode: string): GraphQLFormattedError[] =>
+  /** graphql-js's own request errors carry no code: they are the client's (BAD_USER_INPUT). */
+  const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
-      if (error.originalError) return formatError(error.toJSON(), error);
       const json = error.toJSON();
-      return { ...json, extensions: { code: fallbackCode, ...json.extensions } };
+      const coded = error.originalError || typeof json.extensions?.code === 'string'
+        ? json : { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } };
+      return formatError(coded, error);
     });
 
-  const end = async (ctx: object, id: string, commit: boolean) => {
-    const context = contexts.get(ctx)?.get(id);
-    contexts.get(ctx)?.delete(id);
+  const end = async (ctx: WsContext, payload: SubscribePayload, commit: boolean) => {
+    const operations = connections.get(ctx)?.operations;
+    const context = operations?.get(payload);
+    operations?.delete(payload);
     await context?.finish(commit);
   };
 
-  const server = useServer({
-    schema,
+  const transport = serveGraphqlWs(httpServer, {
     onConnect: async (ctx) => {
+      const socket = ctx.extra.socket;
+      const address = clientAddress(ctx.extra.request, options.trustedProxies);
       try {
-        const authorization = connectionAuthorization(ctx.connectionParams);
-        if (authorization === undefined) {
+        let authorization: string | undefined;
+        try {
+          authorization = connectionAuthorization(ctx.connectionParams);
+        } catch (malformed) {
+          // Spends the address's key-less budget, as any request without a usable key does.
+          await contextFor(undefined, address);
+          throw malformed;
+        }
+        const context = await contextFor(authorization, address);
+        if (!context.principal || authorization === undefined) {
           throw new AppError(ErrorCode.UNAUTHENTICATED,
             `send the API key in the connection parameters: { authorization: 'Bearer <key>' } or { apiKey: '<key>' }`);
         }
-        const context = await contextFor(authorization);
-        if (context.principal?.kind !== 'key') throw new AppError(ErrorCode.FORBIDDEN, 'subscriptions need a project API key');
-        authorizations.set(ctx, authorization);
-        // Subscriptions outlive requests: a key revoked meanwhile closes its sockets at the next check.
-        const timer = setInterval(() => {
-          options.authenticate(authorization).catch((error) => {
-            if (error instanceof AppError) refuse(ctx.extra.socket, error, log);
+        if (context.principal.kind !== 'key') throw new AppError(ErrorCode.FORBIDDEN, 'subscriptions need a project API key');
+        const key = authorization;
+        const check = () => {
+          options.authenticate(key).catch((error) => {
+            if (error instanceof AppError) refuse(socket, error, log);
             else log.warn('websocket key check failed; keeping the connection', { error });
           });
-        }, options.keyRecheckMs);
-        timer.unref();
-        rechecks.set(ctx, timer);
+        };
+        const recheck = setInterval(check, options.keyRecheckMs);
+        recheck.unref();
+        connections.set(ctx, {
+          authorization: key, address, operations: new Map(), recheck,
+          stopWatching: options.watchKey(context.principal.keyId, context.principal.projectId, check),
+        });
         return true;
       } catch (error) {
-        refuse(ctx.extra.socket, error, log);
+        refuse(socket, error, log);
         return false;
       }
     },
 
-    onSubscribe: async (ctx, id, payload) => {
+    onSubscribe: async (ctx, _id, payload) => {
+      const connection = connections.get(ctx);
+      // graphql-ws refuses a subscribe before the acknowledgement; this is a socket closing meanwhile.
+      if (!connection) return [new GraphQLError('the connection is closing', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
       let document;
       try {
-        document = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
+        document = parse(payload.query, rules.parseOptions);
       } catch (error) {
         return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
       }
-      const invalid = validate(schema, document, [...specifiedRules, ...options.validationRules]);
+      const invalid = validate(schema, document, [...specifiedRules, ...rules.validationRules]);
       if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       let contextValue: RequestContext;
       try {
-        checkQueryCost(schema, document, payload.variables ?? undefined, payload.operationName, options.maxQueryCost);
-        contextValue = await contextFor(authorizations.get(ctx));
+        checkOperation(schema, document, payload.variables, payload.operationName, options.maxQueryCost);
+        contextValue = await contextFor(connection.authorization, connection.address);
       } catch (error) {
         if (error instanceof GraphQLError) return [error];
         throw error;
       }
-      const open = contexts.get(ctx) ?? new Map<string, RequestContext>();
-      open.set(id, contextValue);
-      contexts.set(ctx, open);
+      connection.operations.set(payload, contextValue);
       return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
     },
 
     // A query or mutation commits before its result goes out; a subscription lets go of the
     // transaction its subscribe check used.
-    onOperation: async (ctx, id) => {
-      await contexts.get(ctx)?.get(id)?.release();
+    onOperation: async (ctx, _id, payload) => {
+      await connections.get(ctx)?.operations.get(payload)?.release();
     },
 
-    onNext: async (ctx, id, _payload, _args, result) => {
-      await contexts.get(ctx)?.get(id)?.release();
+    onNext: async (ctx, _id, payload, _args, result) => {
+      await connections.get(ctx)?.operations.get(payload)?.release();
       if (!result.errors) return undefined;
-      return { ...result, errors: format(result.errors, ErrorCode.BAD_USER_INPUT) };
+      return { ...result, errors: format(result.errors) };
     },
 
-    onError: async (ctx, id, _payload, errors) => {
-      await end(ctx, id, false);
-      return format(errors, ErrorCode.BAD_USER_INPUT);
+    onError: async (ctx, _id, payload, errors) => {
+      await end(ctx, payload, false);
+      return format(errors);
     },
 
-    onComplete: async (ctx, id) => {
-      await end(ctx, id, true);
+    onComplete: async (ctx, _id, payload) => {
+      await end(ctx, payload, true);
     },
 
+    // graphql-ws has ended every subscription of the socket before this runs.
     onClose: async (ctx) => {
-      clearInterval(rechecks.get(ctx));
-      for (const id of [...(contexts.get(ctx)?.keys() ?? [])]) await end(ctx, id, false);
+      const connection = connections.get(ctx);
+      if (!connection) return;
+      clearInterval(connection.recheck);
+      connection.stopWatching();
+      for (const payload of [...connection.operations.keys()]) await end(ctx, payload, false);
+      connections.delete(ctx);
     },
-  }, wsServer);
+  }, { path: '/graphql', maxMessageBytes: options.maxMessageBytes, keepAliveMs: 12_000, log });
 
-  return { dispose: async () => { await server.dispose(); } };
+  return {
+    dispose: () => transport.dispose(),
+    counts: () => {
+      let operations = 0;
+      for (const connection of connections.values()) operations += connection.operations.size;
+      return { sockets: connections.size, operations };
+    },
+  };
 }
 
 function withCode(error: unknown, code: string): GraphQLError {

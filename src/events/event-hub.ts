@@ -1,7 +1,13 @@
 import type { StoryForgeEvent } from './publisher';
 
-/** What a watcher follows: one job or one story. */
-export type TopicKind = 'job' | 'story';
+/** What a watcher follows: one job, one story, or one API key (its revocation). */
+export type TopicKind = 'job' | 'story' | 'key';
+
+const TOPIC: Record<StoryForgeEvent['type'], (e: StoryForgeEvent) => string> = {
+  'job.updated': (e) => `job:${e.jobId}`,
+  'story.updated': (e) => `story:${e.storyId}`,
+  'key.revoked': (e) => `key:${e.keyId}`,
+};
 
 type Watcher = { projectId: string; changed: () => void };
 
@@ -27,7 +33,7 @@ export class EventHub {
   }
 
   dispatch(event: StoryForgeEvent): void {
-    const topic = event.type === 'job.updated' ? `job:${event.jobId}` : `story:${event.storyId}`;
+    const topic = TOPIC[event.type](event);
     for (const watcher of this.watchers.get(topic) ?? []) {
       if (watcher.projectId === event.projectId) watcher.changed();
     }

@@ -23,5 +23,8 @@ export function parseEvent(payload: string | undefined): StoryForgeEvent | undef
   if (value.type === 'story.updated' && isId(value.storyId)) {
     return { type: 'story.updated', projectId: value.projectId, storyId: value.storyId };
   }
+  if (value.type === 'key.revoked' && isId(value.keyId)) {
+    return { type: 'key.revoked', projectId: value.projectId, keyId: value.keyId };
+  }
   return undefined;
 }

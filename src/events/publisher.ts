@@ -5,7 +5,7 @@ import { queueJobWebhooks, queueStoryWebhooks } from '../webhooks/outbox';
 /** The one PostgreSQL channel every process publishes on and listens to. */
 export const EVENTS_CHANNEL = 'storyforge_events';
 
-export type StoryForgeEventType = 'job.updated' | 'story.updated';
+export type StoryForgeEventType = 'job.updated' | 'story.updated' | 'key.revoked';
 
 /**
  * What goes over the channel: ids only, never state. Listeners re-read what changed through the
@@ -16,6 +16,7 @@ export interface StoryForgeEvent {
   projectId: string;
   jobId?: string;
   storyId?: string;
+  keyId?: string;
 }
 
 /**
@@ -41,4 +42,12 @@ export async function jobUpdated(session: TenantSession, job: Pick<GenerationJob
 export async function storyUpdated(session: TenantSession, storyId: string): Promise<void> {
   await publish(session, { type: 'story.updated', projectId: session.projectId, storyId });
   await queueStoryWebhooks(session, storyId);
+}
+
+/**
+ * An API key was revoked: every process closes that key's open sockets at once (each re-reads the
+ * key first, so a forged NOTIFY can close nothing that is still valid).
+ */
+export async function apiKeyRevoked(session: TenantSession, keyId: string): Promise<void> {
+  await publish(session, { type: 'key.revoked', projectId: session.projectId, keyId });
 }

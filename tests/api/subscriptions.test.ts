@@ -79,13 +79,17 @@ describe('subscriptions', () => {
       await connect({ authorization: `Bearer ${keyA}`, apiKey: keyA }).connected;
     });
 
-    it('stops an operation of a connection whose key was revoked since it connected', async () => {
+    it('runs no operation of a connection whose key was revoked since it connected', async () => {
       const created = await api.gql(`mutation { createApiKey(input: { name: "revoked later", role: VIEWER }) { apiKey { id } secret } }`, {}, keyA);
       const c = connect({ apiKey: created.data.createApiKey.secret });
       await c.connected;
       await api.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: created.data.createApiKey.apiKey.id }, keyA);
+      // Refused by the operation's own key check (UNAUTHENTICATED), or the socket is already closed
+      // by the revocation's announcement, whichever comes first: never a state.
       const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
-      await expect(sub.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+      await expect(sub.done).rejects.toBeDefined();
+      expect(sub.messages).toEqual([]);
+      expect(await c.closed).toEqual({ code: 4401, reason: 'UNAUTHENTICATED: invalid or revoked API key' });
     });
 
     it('closes an open connection, subscriptions and all, once its key is revoked', async () => {
@@ -295,6 +299,7 @@ describe('subscriptions', () => {
   describe('tenant isolation', () => {
     it("answers NOT_FOUND for another project's story and never sends it an event", async () => {
       const c = connect({ apiKey: keyB });
+      await c.connected; // an open socket watches its key (revocation)
       const watchersBefore = api.server.services.live.hub.size;
       const sub = new Subscription(c.client, STORY_SUBSCRIPTION, { id: storyA });
       const first = await sub.next();

@@ -28,7 +28,7 @@ export async function startTestApi(overrides: Partial<ApiConfig> = {}): Promise<
   const logs: string[] = [];
   const log = new Logger('debug', { service: 'test' }, (line) => logs.push(line));
   const server = await createApiServer(
-    { platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000, ...overrides },
+    { platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, addressRateLimitPerMinute: 0, maxQueryCost: 5000, ...overrides },
     db.dataSource, log);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;

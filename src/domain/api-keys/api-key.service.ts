@@ -1,5 +1,6 @@
 import type { TenantSession } from '../../db/tenant-session';
 import { ApiKey, ROLES, Role } from '../../db/entities/api-key.entity';
+import { apiKeyRevoked } from '../../events/publisher';
 import type { Actor } from '../common/actor';
 import { notFound } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
@@ -28,12 +29,16 @@ export class ApiKeyService {
     return { apiKey: apiKey!, secret };
   }
 
-  /** Idempotent: revoking a revoked key returns it unchanged. */
+  /**
+   * Idempotent: revoking a revoked key returns it unchanged. Announced on commit, so every API
+   * process closes the key's open sockets at once.
+   */
   async revoke(session: TenantSession, id: string): Promise<ApiKey> {
     return session.atomically(async () => {
       const apiKey = await session.one(ApiKey,
         `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${API_KEY_COLUMNS}`, [id]);
       if (!apiKey) throw notFound('id', 'API key');
+      await apiKeyRevoked(session, apiKey.id);
       return apiKey;
     });
   }

@@ -26,11 +26,18 @@ export function encodeTimeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`t:${createdAt.toISOString()}|${id}`).toString('base64url');
 }
 
+/**
+ * Only what encodeTimeCursor writes is accepted: a four-digit year from 0001 (JavaScript dates
+ * reach years PostgreSQL cannot store, and the query failed on them) and a well-formed uuid.
+ */
 export function decodeTimeCursor(cursor: string): { createdAt: Date; id: string } {
   const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^t:([^|]+)\|([0-9a-f-]{36})$/.exec(text);
+  const match = /^t:((?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(text);
   const createdAt = match ? new Date(match[1]) : undefined;
-  if (!match || !createdAt || Number.isNaN(createdAt.getTime())) throw badInput('after', 'after is not a valid cursor');
+  // The round trip also refuses dates that do not exist (02-30), which Date would roll over.
+  if (!match || !createdAt || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== match[1]) {
+    throw badInput('after', 'after is not a valid cursor');
+  }
   return { createdAt, id: match[2] };
 }
 
