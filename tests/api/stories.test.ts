@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestApi, onlyError, startTestApi } from '../support/api-harness';
 import { CHARACTER_FIELDS, FRAME_FIELDS, createCharacter, createStory } from '../support/fixtures';
 
@@ -57,8 +59,9 @@ describe('characters, stories and frames', () => {
       [4, 'Tomo waves', '', false, ['Tomo']],
     ]);
     const settings = await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { scheduler width height seed steps guidance characters { name } } } }`, { id: story.id }, key);
-    // Size, steps and guidance default from the story-world pack's manifest (32x32 shown x8, 25 steps, guidance 5).
-    expect(settings.data.node).toEqual({ scheduler: 'EULER_A', width: 256, height: 256, seed: 3, steps: 25, guidance: 5, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
+    // Size, steps and guidance default from the story-world pack's manifest (32x32 shown x8).
+    const { defaults } = JSON.parse(readFileSync(join(__dirname, '../../models/packs/story-world/manifest.json'), 'utf8')) as { defaults: { steps: number; guidance: number } };
+    expect(settings.data.node).toEqual({ scheduler: 'EULER_A', width: 256, height: 256, seed: 3, steps: defaults.steps, guidance: defaults.guidance, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
   });
 
   it("refuses a size the story's model pack cannot render, naming the pack's size", async () => {

@@ -25,8 +25,12 @@ describe('story-world word tokenizer', () => {
   });
 
   it("loads the story-world pack's tokenizer.json", async () => {
-    const t = await loadTokenizer(join(ROOT, 'models/packs/story-world/tokenizer.json'), { kind: 'story-world-words', maxLength: 24 });
-    expect(t.maxLength).toBe(24);
+    const t = await loadTokenizer(join(ROOT, 'models/packs/story-world/tokenizer.json'), { kind: 'story-world-words', maxLength: 32 });
+    expect(t.maxLength).toBe(32);
+    // The longest caption (every attribute named, pose, scene) fits with room to spare.
+    const longest = t.encode('a person with blonde hair, pale skin, an orange shirt, white trousers and a top hat jumping in the desert');
+    expect(longest.indexOf(2)).toBeGreaterThan(0); // <eos> present: nothing cut
+    expect(longest.indexOf(2)).toBeLessThan(28);
     expect(t.encode('a person')[0]).toBe(1); // <bos>
   });
 
