@@ -3,8 +3,11 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
 
-/** Codes Apollo or GraphQL themselves produce for bad requests; passed through unchanged. */
-const PROTOCOL_CODES = new Set([
+/**
+ * Codes Apollo or GraphQL themselves produce for bad requests, and ours; passed through unchanged.
+ * Together they are every code a client can see besides INTERNAL_SERVER_ERROR.
+ */
+export const PROTOCOL_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
   ...Object.values(ErrorCode),
@@ -39,6 +42,17 @@ export function createErrorFormatter(log: Logger) {
   };
 }
 
+/**
+ * Apollo refuses some malformed requests (a persisted query of an unknown version, or whose hash
+ * does not match its query) with a 4xx status but no code, which Apollo then reports as
+ * INTERNAL_SERVER_ERROR: they are the client's, BAD_REQUEST.
+ */
+function isCodelessClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 function format(formatted: GraphQLFormattedError, error: unknown, log: Logger): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) {
@@ -53,6 +67,10 @@ function format(formatted: GraphQLFormattedError, error: unknown, log: Logger): 
   if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
     const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
+  }
+  if (isCodelessClientError(error)) {
+    const { stacktrace: _stack, http: _http, code: _code, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, code: 'BAD_REQUEST' } };
   }
   log.error('unexpected error', { error: original, path: formatted.path });
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

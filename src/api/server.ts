@@ -149,6 +149,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
   app.use(
     '/graphql',
+    refuseDeclaredOversize(config.maxBodyBytes),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies), req.get('idempotency-key')),
@@ -157,7 +158,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error?.status || error.status >= 500) return next(error);
-    const message = error.type === 'entity.too.large' ? `request body is larger than ${config.maxBodyBytes} bytes` : 'malformed request body';
+    const message = error.type === 'entity.too.large' ? tooLarge(config.maxBodyBytes) : 'malformed request body';
     res.status(error.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
   });
 
@@ -179,5 +180,24 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       if (!given) await generation.queue.stop(1000);
     },
     liveCounts: () => ({ ...ws.counts(), watchers: live.hub.size }),
+  };
+}
+
+const tooLarge = (maxBytes: number) => `request body is larger than ${maxBytes} bytes`;
+
+/**
+ * A body whose Content-Length is over the limit is refused at once and its connection closed.
+ * body-parser reads a body to its end before answering 413 (to keep the connection usable), so a
+ * client declaring a huge length and sending nothing held the connection and its request open
+ * until the server's request timeout. Compressed bodies are left to body-parser: their limit is
+ * on the inflated size.
+ */
+function refuseDeclaredOversize(maxBytes: number) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.headers['content-length']);
+    const encoding = req.headers['content-encoding'];
+    if (!(declared > maxBytes) || (encoding !== undefined && encoding.toLowerCase() !== 'identity')) return next();
+    res.set('connection', 'close');
+    res.status(413).json({ errors: [{ message: tooLarge(maxBytes), extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
   };
 }

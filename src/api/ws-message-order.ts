@@ -17,12 +17,13 @@ export class MessageOrder {
   /** Per id: when its next message may be handed on. */
   private readonly waiting = new Map<string, Promise<void>>();
 
-  constructor(private readonly handle: (text: string) => Promise<void>) {}
+  /** `type`: the message's type as peeked here, when it has a string one. */
+  constructor(private readonly handle: (text: string, type: string | undefined) => Promise<void>) {}
 
   receive(text: string): void {
     const { type, id } = peek(text);
     if (id === undefined) {
-      void this.handle(text);
+      void this.handle(text, type);
       return;
     }
     const after = this.waiting.get(id) ?? (type === 'subscribe' && this.completed.has(id) ? this.running.get(id) : undefined);
@@ -39,7 +40,7 @@ export class MessageOrder {
 
   private dispatch(text: string, type: string | undefined, id: string): void {
     if (type === 'complete' && this.running.has(id)) this.completed.add(id);
-    const handled = this.handle(text);
+    const handled = this.handle(text, type);
     if (type !== 'subscribe') return;
     this.running.set(id, handled);
     this.completed.delete(id);

@@ -25,6 +25,13 @@ export interface WsTransportSettings {
 }
 
 /**
+ * Messages only a server sends. graphql-ws parses them like any other, then throws on them, which
+ * read as an internal error (4500, logged as such) although the fault is the client's: 4400, as
+ * for any other invalid message.
+ */
+const SERVER_ONLY_TYPES: ReadonlySet<string> = new Set(['connection_ack', 'next', 'error']);
+
+/**
  * graphql-ws's protocol server on the `ws` sockets of an http.Server: what graphql-ws's own
  * `useServer` does, plus the message size limit and the ordering of a reused operation id (see
  * MessageOrder), and with a client's faults (a message over the limit, a broken frame) logged as
@@ -61,7 +68,12 @@ export function serveGraphqlWs(httpServer: Server, options: ServerOptions<Record
       }),
       close: (code, reason) => socket.close(code, reason),
       onMessage: (handle) => {
-        const order = new MessageOrder(async (text) => {
+        const order = new MessageOrder(async (text, type) => {
+          if (type !== undefined && SERVER_ONLY_TYPES.has(type)) {
+            log.info('websocket closed on a client error', { error: `the client sent a ${type} message` });
+            socket.close(CloseCode.BadRequest, `Unexpected message of type ${type} received`);
+            return;
+          }
           try {
             await handle(text);
           } catch (error) {
