@@ -41,6 +41,15 @@ describe('characters, stories and frames', () => {
     expect(same.data.updateCharacter.anchorVersion).toBe(2);
     const reseeded = await api.gql(update, { id: c.id, input: { seed: 99, consistency: { samplingRate: 0.3 } } }, key);
     expect(reseeded.data.updateCharacter.anchorVersion).toBe(3);
+    // Without a rate of its own the character uses its pack's (null); null resets to it.
+    const fields = `mutation($id: ID!, $input: UpdateCharacterInput!) { updateCharacter(id: $id, input: $input) { anchorVersion consistency { samplingRate } } }`;
+    const kept = await api.gql(fields, { id: c.id, input: { name: 'Vera III' } }, key);
+    expect(kept.data.updateCharacter).toEqual({ anchorVersion: 3, consistency: { samplingRate: 0.3 } });
+    const reset = await api.gql(fields, { id: c.id, input: { consistency: { samplingRate: null } } }, key);
+    expect(reset.data.updateCharacter).toEqual({ anchorVersion: 4, consistency: { samplingRate: null } });
+    const fresh = await createCharacter(api, key, 'Wren');
+    const read = await api.gql(`query($id: ID!) { node(id: $id) { ... on Character { consistency { identityFrames samplingRate } } } }`, { id: fresh.id }, key);
+    expect(read.data.node.consistency).toEqual({ identityFrames: 2, samplingRate: null });
     const deleted = await api.gql(`mutation($id: ID!) { deleteCharacter(id: $id) { deletedId } }`, { id: c.id }, key);
     expect(deleted.data.deleteCharacter.deletedId).toBe(c.id);
   });

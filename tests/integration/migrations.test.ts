@@ -22,7 +22,7 @@ describe('migrations', () => {
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
-      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000']);
+      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -60,6 +60,9 @@ describe('migrations', () => {
 
   it('revert cleanly and apply again', async () => {
     await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const rate = await db.owner.query(`SELECT is_nullable FROM information_schema.columns WHERE table_name = 'characters' AND column_name = 'sampling_rate'`);
+    expect(rate.rows[0].is_nullable).toBe('NO');
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
     const deletions = await db.owner.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'queue_image_file_deletion'`);
     expect(deletions.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
@@ -75,7 +78,7 @@ describe('migrations', () => {
     const left = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     expect(left.rows.map((r) => r.tablename)).toEqual(['migrations']);
     const again = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(again).toHaveLength(5);
+    expect(again).toHaveLength(6);
   });
 });
 
@@ -145,7 +148,7 @@ describe('migrate() from several processes at once', () => {
     try {
       const log = new Logger('error', {}, () => undefined);
       const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 5]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 6]);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));
       await first.drop();

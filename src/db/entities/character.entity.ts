@@ -19,8 +19,8 @@ export class Character {
   @Column('int') seed: number;
   /** CSA: how many frames the identity bank is written from. */
   @Column('int') identityFrames: number;
-  /** CSA: fraction of the other frames' tokens each frame attends to. */
-  @Column('real') samplingRate: number;
+  /** CSA: fraction of the bank's tokens each frame attends to; null: the model pack's default rate. */
+  @Column('real', { nullable: true }) samplingRate: number | null;
   @Column('uuid', { nullable: true }) referenceImageSetId: string | null;
   @Column('int') anchorVersion: number;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

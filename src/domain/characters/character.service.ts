@@ -22,7 +22,8 @@ export interface CharacterInput {
 }
 
 export const DEFAULT_MODEL = 'story-world';
-export const CHARACTER_DEFAULTS = { identityFrames: 2, samplingRate: 0.5 } as const;
+/** samplingRate has none: null means the model pack's own default rate (csa.default_rate). */
+export const CHARACTER_DEFAULTS = { identityFrames: 2 } as const;
 
 /** Fields that define the character's identity: changing any of them makes a new anchor version. */
 const ANCHOR_FIELDS = ['description', 'negativePrompt', 'style', 'model', 'seed', 'identityFrames', 'samplingRate'] as const;
@@ -41,7 +42,7 @@ export class CharacterService {
       model: input.model ?? DEFAULT_MODEL,
       seed: input.seed ?? randomInt(0, MAX_SEED),
       identityFrames: input.consistency?.identityFrames ?? CHARACTER_DEFAULTS.identityFrames,
-      samplingRate: input.consistency?.samplingRate ?? CHARACTER_DEFAULTS.samplingRate,
+      samplingRate: input.consistency?.samplingRate ?? null,
     });
     return session.atomically(() => withNameConflict(fields.name, () => session.one(Character,
       `INSERT INTO characters (project_id, name, description, negative_prompt, style, model, seed, identity_frames, sampling_rate, anchor_version)
@@ -62,7 +63,8 @@ export class CharacterService {
         model: input.model ?? current.model,
         seed: input.seed ?? current.seed,
         identityFrames: input.consistency?.identityFrames ?? current.identityFrames,
-        samplingRate: input.consistency?.samplingRate ?? current.samplingRate,
+        // An explicit null goes back to the pack's default; leaving it out keeps the rate.
+        samplingRate: input.consistency?.samplingRate === undefined ? current.samplingRate : input.consistency.samplingRate,
       });
       const anchorChanged = ANCHOR_FIELDS.some((field) => next[field] !== current[field]);
       return withNameConflict(next.name, () => session.one(Character,
@@ -105,7 +107,7 @@ function validate(f: CharacterFields): CharacterFields {
     model: requiredText('model', f.model, LIMITS.modelLength),
     seed: seed('seed', f.seed),
     identityFrames: intInRange('consistency.identityFrames', f.identityFrames, 1, 8),
-    samplingRate: numberInRange('consistency.samplingRate', f.samplingRate, 0, 1, true),
+    samplingRate: f.samplingRate === null ? null : numberInRange('consistency.samplingRate', f.samplingRate, 0, 1, true),
   };
 }
 

@@ -31,7 +31,7 @@ export function anchorRecipe(character: Character, pack: PackInfo): AnchorRecipe
     prompts: Array.from({ length: n }, (_, i) => templates[i % templates.length]!.replaceAll('{description}', character.description.trim())),
     negativePrompt: negativePrompt([character], pack),
     seeds: Array.from({ length: n }, (_, i) => (character.seed + i) % (MAX_SEED + 1)),
-    rate: character.samplingRate,
+    rate: character.samplingRate ?? pack.manifest.csa?.defaultRate ?? 0.5,
     csaSeed: character.seed,
   };
 }
