@@ -81,14 +81,15 @@ def prompts_of(story: dict, identity: world.Identity, named: bool) -> list[str]:
 
 
 class Runner:
-    def __init__(self, text, unet, steps, guidance, rate, fraction, layers, tokens):
+    def __init__(self, text, unet, steps, guidance, rate, fraction, layers, tokens, apply=S.STORY_DIFFUSION_APPLY):
         self.text, self.unet = text, unet
+        self.apply = tuple(apply)
         self.steps, self.guidance, self.fraction = steps, guidance, fraction
         self.layers, self.tokens = layers, tokens
         self.rates = {n: rate for n in set(tokens.values())}
 
     def plan(self, seed: int, frames: int) -> S.CSAPlan:
-        return S.CSAPlan.make(seed, self.steps, self.layers, self.tokens, self.rates, frames)
+        return S.CSAPlan.make(seed, self.steps, self.layers, self.tokens, self.rates, frames, self.apply)
 
     def plain(self, prompts, seeds):
         return S.sample(self.text, self.unet, prompts, seeds, self.steps, self.guidance)
@@ -157,6 +158,8 @@ def main():
     ap.add_argument("--guidance", type=float, default=4.0)
     ap.add_argument("--rate", type=float, default=1.0)
     ap.add_argument("--fraction", type=float, default=0.5, help="reference noise: a share of each step's timestep")
+    ap.add_argument("--apply", default="0,0.7,0.9",
+                    help="CSA apply probability at step 0, steps 1-19, steps 20+ (StoryDiffusion's by default)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--layers", default="", help="prefix of the self-attention layers that take CSA ('' for all)")
     ap.add_argument("--rows", default=",".join(ROWS))
@@ -169,7 +172,8 @@ def main():
     tokens_all = S.layer_tokens(unet)
     layers = [n for n in tokens_all if n.startswith(args.layers)]
     tokens = {n: tokens_all[n] for n in layers}
-    runner = Runner(text, unet, args.steps, args.guidance, args.rate, args.fraction, layers, tokens)
+    apply = tuple(float(v) for v in args.apply.split(","))
+    runner = Runner(text, unet, args.steps, args.guidance, args.rate, args.fraction, layers, tokens, apply)
     ref_ids, ref_imgs = load_reference_set()
     ref_meta = json.load(open(REFERENCE_SET + ".json"))
     specs = story_specs(args.seed, args.stories, len(ref_ids))

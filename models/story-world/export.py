@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--rate", type=float, default=1.0)
     ap.add_argument("--write", choices=["joint", "first"], default="joint")
     ap.add_argument("--fraction", type=float, default=0.5)
+    ap.add_argument("--apply", default="0,0.7,0.9", help="CSA apply probability: step 0, steps 1-19, steps 20+")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     text, unet = sampler.load(args.ckpt)
@@ -123,7 +124,8 @@ def main():
                 "default_rate": args.rate,
                 "identity_write": args.write,
                 "reference_noise": args.fraction,
-                "apply_probability": {"first_step": 0.0, "before_step_20": 0.7, "after": 0.9},
+                "apply_probability": dict(zip(("first_step", "before_step_20", "after"),
+                                              (float(v) for v in args.apply.split(",")))),
                 "trained_with_csa": True},
         "judge": {"heads": {k: (world.ATTRIBUTES[k] if k in world.ATTRIBUTES else
                                 world.POSES if k == "pose" else world.SCENES) for k in J.HEADS},

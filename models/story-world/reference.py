@@ -96,21 +96,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--manifest", default=os.path.join(E.HERE, "..", "packs", "story-world", "manifest.json"),
+                    help="the exported pack's manifest: its CSA apply schedule is what the engine uses")
     args = ap.parse_args()
+    ap_ = json.load(open(args.manifest))["csa"]["apply_probability"]
+    apply = (ap_["first_step"], ap_["before_step_20"], ap_["after"])
     torch.set_num_threads(1)
     text, unet = S.load(args.ckpt)
     tokens_all = S.layer_tokens(unet)
     layers = list(tokens_all)
     tokens = dict(tokens_all)
     vocab = world.vocabulary()
-    runner = E.Runner(text, unet, STEPS, GUIDANCE, RATE, FRACTION, layers, tokens)
+    runner = E.Runner(text, unet, STEPS, GUIDANCE, RATE, FRACTION, layers, tokens, apply)
     cases = [case_plain(text, unet), case_csa(runner, layers, tokens)]
     noise_seeds = [11, 21, 23]
     fixture = {
         "steps": STEPS, "guidance": GUIDANCE, "scheduler": "ddim",
         "timesteps": S.ddim_timesteps(STEPS),
         "csa_layers": layers, "layer_tokens": tokens,
-        "apply_probability": {"first_step": 0.0, "before_step_20": 0.7, "after": 0.9},
+        "apply_probability": dict(zip(("first_step", "before_step_20", "after"), apply)),
         "tokens": {p: world.tokenize(p, vocab) for p in
                    ["a person with red hair waving in the city", "", "A Person, with PURPLE zebra hair!",
                     world.caption(world.Identity("blonde", "pale", "orange", "white", "top hat"),

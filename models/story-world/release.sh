@@ -10,33 +10,39 @@ cd "$(dirname "$0")"
 ckpt=${1:-runs/v2/latest.pt}
 judge=${2:-runs/judge-v2.pt}
 shift 2 || true
-py=/usr/bin/python3
-frozen=runs/release.pt
+py=${PYTHON:-/usr/bin/python3}
+work=${RELEASE_WORK:-runs}   # the frozen checkpoint and each evaluation's results
+mkdir -p "$work"
+frozen=$work/release.pt
 cp "$ckpt" "$frozen"   # training may overwrite latest.pt meanwhile
 $py export.py --ckpt "$frozen" --judge "$judge" --out ../packs/story-world "$@"
 $py reference.py --ckpt "$frozen" --out ../../tests/fixtures/story-world/reference.json
 settings=$($py -c 'import json; m = json.load(open("../packs/story-world/manifest.json")); c = m["csa"]; d = m["defaults"]
-print(f"--steps {d[\"steps\"]} --guidance {d[\"guidance\"]} --rate {c[\"default_rate\"]} --fraction {c[\"reference_noise\"]}")')
+a = c["apply_probability"]
+print("--steps", d["steps"], "--guidance", d["guidance"], "--rate", c["default_rate"], "--fraction", c["reference_noise"],
+      "--apply", ",".join(str(a[k]) for k in ("first_step", "before_step_20", "after")))')
 # shellcheck disable=SC2086
-$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows named-none,none,reference --json runs/results-a.json \
-  --sheet runs/sheet-a.png & a=$!
+$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows named-none,none,reference --json "$work/results-a.json" \
+  --sheet "$work/sheet-a.png" & a=$!
 # shellcheck disable=SC2086
-$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows joint,first --json runs/results-b.json \
-  --sheet runs/sheet-b.png & b=$!
+$py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows joint,first --json "$work/results-b.json" \
+  --sheet "$work/sheet-b.png" & b=$!
 # Both waited on, each checked: `wait a && wait b` under set -e would let a failure of a pass.
 status=0
 wait "$a" || status=$?
 wait "$b" || status=$?
 [ "$status" -eq 0 ] || { echo "release.sh: an evaluation failed (exit $status); results.json not written" >&2; exit "$status"; }
-$py - <<'PY'
+RELEASE_WORK=$work $py - <<'PY'
 import json
+import os
 import numpy as np
 from PIL import Image
-a, b = (json.load(open(f"runs/results-{n}.json")) for n in ("a", "b"))
+work = os.environ["RELEASE_WORK"]
+a, b = (json.load(open(f"{work}/results-{n}.json")) for n in ("a", "b"))
 a["args"]["rows"] = "named-none,none,joint,first,reference"
 a["results"].update(b["results"])
 json.dump(a, open("results.json", "w"), indent=1)
-sheets = [np.asarray(Image.open(f"runs/sheet-{n}.png")) for n in ("a", "b")]
+sheets = [np.asarray(Image.open(f"{work}/sheet-{n}.png")) for n in ("a", "b")]
 gap = np.full((sheets[0].shape[0], 32, 3), 255, np.uint8)
 Image.fromarray(np.concatenate([sheets[0], gap, sheets[1]], axis=1)).save("contact-sheet.png", optimize=True)
 PY

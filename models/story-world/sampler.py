@@ -60,8 +60,12 @@ def tokens_at(rate: float, n: int) -> int:
     return int(math.floor(rate * n + 0.5))
 
 
-def apply_probability(step: int) -> float:
-    return 0.0 if step == 0 else (0.7 if step < 20 else 0.9)
+# StoryDiffusion's schedule: (step 0, steps 1-19, steps 20+). The pack's manifest may set another.
+STORY_DIFFUSION_APPLY = (0.0, 0.7, 0.9)
+
+
+def apply_probability(step: int, schedule: tuple = STORY_DIFFUSION_APPLY) -> float:
+    return schedule[0] if step == 0 else (schedule[1] if step < 20 else schedule[2])
 
 
 @dataclass
@@ -73,14 +77,15 @@ class CSAPlan:
 
     @staticmethod
     def make(seed: int, steps: int, layers: list[str], layer_tokens: dict[str, int],
-             rates: dict[int, float], n_identity: int) -> "CSAPlan":
+             rates: dict[int, float], n_identity: int,
+             apply: tuple = STORY_DIFFUSION_APPLY) -> "CSAPlan":
         rng = Rng(seed)
         plan = CSAPlan()
         counts = sorted(set(layer_tokens.values()))
         for s in range(steps):
             plan.indices.append({n: [rng.sample_indices(n, tokens_at(rates[n], n))
                                      for _ in range(n_identity)] for n in counts})
-            p = apply_probability(s)
+            p = apply_probability(s, apply)
             plan.apply.append({name: rng.next_float() < p for name in layers})
         return plan
 

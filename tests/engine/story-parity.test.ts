@@ -26,6 +26,7 @@ interface Fixture {
   timesteps: number[];
   csa_layers: string[];
   layer_tokens: Record<string, number>;
+  apply_probability: { first_step: number; before_step_20: number; after: number };
   tokens: Record<string, number[]>;
   noise: Record<string, Arr>;
   cases: [
@@ -91,7 +92,11 @@ describe('inputs derived from seeds and prompts', () => {
     const csa = fx.cases[1];
     expect(engine.csaLayers.map((l) => l.name)).toEqual(fx.csa_layers);
     const rates = new Map(engine.csaLayers.map((l) => [l.tokens, csa.rate]));
-    const plan = makeCsaPlan({ seed: csa.identity.csa_seed, steps: fx.steps, layers: engine.csaLayers, rates, identityFrames: csa.identity.prompts.length });
+    const a = fx.apply_probability;
+    // The fixture was drawn with the pack's schedule, which the engine reads from the manifest.
+    expect(engine.manifest.csa!.applyProbability).toEqual({ firstStep: a.first_step, beforeStep20: a.before_step_20, after: a.after });
+    const plan = makeCsaPlan({ seed: csa.identity.csa_seed, steps: fx.steps, layers: engine.csaLayers, rates, identityFrames: csa.identity.prompts.length,
+      schedule: { firstStep: a.first_step, beforeStep20: a.before_step_20, after: a.after } });
     plan.indices.forEach((byCount, s) => {
       for (const [n, frames] of byCount) expect(frames).toEqual(csa.plan.indices[s]![String(n)] ?? []);
     });
