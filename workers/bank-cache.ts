@@ -5,10 +5,11 @@
  * bank whether it was just built, kept in memory, read from disk after a restart, or rebuilt.
  * The key covers everything the bank depends on: model, recipe and generation settings.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnchorRecipeJson } from '../src/db/entities/character-anchor.entity';
+import { writeFileAtomic } from '../src/util/write-file-atomic';
 import type { EngineSettings } from '../src/domain/jobs/job-request';
 
 export function bankKey(modelHash: string, recipe: AnchorRecipeJson, settings: EngineSettings): string {
@@ -77,15 +78,7 @@ export class BankCache {
   }
 
   private async write(file: string, bytes: Uint8Array): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, file);
-    } catch (error) {
-      await unlink(tmp).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomic(file, bytes);
   }
 
   private touch(key: string, bytes: Uint8Array): void {

@@ -12,7 +12,7 @@
  */
 import { GenerationSettings, StoryEngine } from '../../src/engine/story-engine';
 import type { IdentityBank } from '../../src/engine/story/identity-bank';
-import { Float32Tensor, float32 } from '../../src/engine/tensor';
+import { Float32Tensor, concatRows } from '../../src/engine/tensor';
 import { ID_FRAMES, ReferenceSet, StorySpec, World, caption } from './story-specs';
 
 export const ROWS = ['named-none', 'none', 'joint', 'first', 'reference'] as const;
@@ -44,16 +44,6 @@ export function parseRow(row: string): Row {
   return row as Row;
 }
 
-function stack(parts: readonly Float32Tensor[]): Float32Tensor {
-  const out = float32([parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)]);
-  let at = 0;
-  for (const p of parts) {
-    out.data.set(p.data, at);
-    at += p.data.length;
-  }
-  return out;
-}
-
 export interface StoryRun {
   /** [frames, 3, H, W] in [-1, 1], in story order. */
   pixels: Float32Tensor;
@@ -66,21 +56,21 @@ export async function generateStory(engine: StoryEngine, world: World, refs: Ref
   const prompts = story.frames.map((f) => caption(world, identity, row === 'named-none', f.pose, f.scene));
   const requests = (from: number, banks: IdentityBank[]) => story.frames.slice(from).map((f, i) => ({ prompt: prompts[from + i]!, negativePrompt: '', seed: f.seed, banks }));
   if (row === 'none' || row === 'named-none') {
-    return { pixels: stack((await engine.render(requests(0, []), settings)).pixels), bank: null };
+    return { pixels: concatRows((await engine.render(requests(0, []), settings)).pixels), bank: null };
   }
   if (row === 'reference') {
     const bank = await engine.referenceBank({
       pictures: refs.pictures(story.reference), prompts: refs.actions[story.reference]!.map(([pose, scene]) => caption(world, identity, false, pose, scene)),
       negativePrompt: '', rate: o.rate, csaSeed: story.csaSeed, referenceNoise: o.fraction,
     }, settings);
-    return { pixels: stack((await engine.render(requests(0, [bank]), settings)).pixels), bank };
+    return { pixels: concatRows((await engine.render(requests(0, [bank]), settings)).pixels), bank };
   }
   const built = await engine.buildBank({
     prompts: prompts.slice(0, ID_FRAMES), negativePrompt: '', seeds: story.frames.slice(0, ID_FRAMES).map((f) => f.seed),
     rate: o.rate, csaSeed: story.csaSeed, write: row, referenceNoise: o.fraction,
   }, settings);
   const read = await engine.render(requests(ID_FRAMES, [built.bank]), settings);
-  return { pixels: stack([built.pixels, ...read.pixels]), bank: built.bank };
+  return { pixels: concatRows([built.pixels, ...read.pixels]), bank: built.bank };
 }
 
 /** evaluate.score: the judge's predictions against the story. */

@@ -87,6 +87,7 @@ class Runner:
         self.steps, self.guidance, self.fraction = steps, guidance, fraction
         self.layers, self.tokens = layers, tokens
         self.rates = {n: rate for n in set(tokens.values())}
+        self.id_frames = ID_FRAMES
 
     def plan(self, seed: int, frames: int) -> S.CSAPlan:
         return S.CSAPlan.make(seed, self.steps, self.layers, self.tokens, self.rates, frames, self.apply)
@@ -124,9 +125,10 @@ class Runner:
             return self.plain(prompts, seeds)
         if row == "reference":
             return self.read(prompts, seeds, self.bank(references, ref_prompts, csa_seed), csa_seed)
-        ids = self.identity_frames(prompts[:ID_FRAMES], seeds[:ID_FRAMES], csa_seed, row)
-        bank = self.bank(ids, prompts[:ID_FRAMES], csa_seed)
-        return torch.cat([ids, self.read(prompts[ID_FRAMES:], seeds[ID_FRAMES:], bank, csa_seed)])
+        n = self.id_frames
+        ids = self.identity_frames(prompts[:n], seeds[:n], csa_seed, row)
+        bank = self.bank(ids, prompts[:n], csa_seed)
+        return torch.cat([ids, self.read(prompts[n:], seeds[n:], bank, csa_seed)])
 
 
 def score(pred: dict, story: dict, identity: list[int], row: str) -> np.ndarray:
@@ -160,6 +162,7 @@ def main():
     ap.add_argument("--fraction", type=float, default=0.5, help="reference noise: a share of each step's timestep")
     ap.add_argument("--apply", default="0,0.7,0.9",
                     help="CSA apply probability at step 0, steps 1-19, steps 20+ (StoryDiffusion's by default)")
+    ap.add_argument("--id-frames", type=int, default=ID_FRAMES, help="identity frames of the joint and first rows")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--layers", default="", help="prefix of the self-attention layers that take CSA ('' for all)")
     ap.add_argument("--rows", default=",".join(ROWS))
@@ -174,6 +177,7 @@ def main():
     tokens = {n: tokens_all[n] for n in layers}
     apply = tuple(float(v) for v in args.apply.split(","))
     runner = Runner(text, unet, args.steps, args.guidance, args.rate, args.fraction, layers, tokens, apply)
+    runner.id_frames = args.id_frames
     ref_ids, ref_imgs = load_reference_set()
     ref_meta = json.load(open(REFERENCE_SET + ".json"))
     specs = story_specs(args.seed, args.stories, len(ref_ids))

@@ -18,7 +18,7 @@ import { Conditioning, openConditioning } from './conditioning';
 import { IdentityWriteMode, ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
 import { Runtime, RuntimeConfig } from './runtime';
 import { SchedulerName, createScheduler } from './schedulers';
-import { Float32Tensor, float32 } from './tensor';
+import { Float32Tensor, concatRows, float32 } from './tensor';
 import { denoise, SampleShape } from './pipelines/denoise';
 import { writeReferences } from './pipelines/reference-write';
 import { alphasCumprod } from './schedulers/noise-schedule';
@@ -204,7 +204,7 @@ export class StoryEngine {
       for (let i = 1; i < n; i++) {
         const before = await this.writeBank(identity.latents, recipe.prompts.slice(0, i), recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, 'identity-phase', progress());
         const next = await this.run([recipe.prompts[i]!], [recipe.negativePrompt], [recipe.seeds[i]!], settings, this.readPhase([before], settings), progress());
-        identity = { latents: concat([identity.latents, next.latents]), pixels: concat([identity.pixels, next.pixels]) };
+        identity = { latents: concatRows([identity.latents, next.latents]), pixels: concatRows([identity.pixels, next.pixels]) };
       }
     }
     const bank = await this.writeBank(identity.latents, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings,
@@ -344,16 +344,6 @@ function stagedProgress(onStep: Progress | undefined, steps: number, runs: numbe
     const offset = steps * run++;
     return (done) => onStep(offset + done, steps * runs);
   };
-}
-
-function concat(parts: readonly Float32Tensor[]): Float32Tensor {
-  const out = float32([parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)]);
-  let at = 0;
-  for (const p of parts) {
-    out.data.set(p.data, at);
-    at += p.data.length;
-  }
-  return out;
 }
 
 function groupByCast(frames: readonly FrameRequest[]): Array<{ banks: readonly IdentityBank[]; indices: number[] }> {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { ImageStore } from './image-store';
+import { writeFileAtomic } from '../util/write-file-atomic';
 
 /**
  * Images as files under one folder (by default `<data dir>/images`). A put writes a temporary
@@ -24,15 +25,7 @@ export class FsImageStore implements ImageStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.path(key);
     if (await touch(path)) return;
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
-    } catch (error) {
-      await unlink(tmp).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomic(path, bytes);
   }
 
   async get(key: string): Promise<Buffer | undefined> {

@@ -58,3 +58,15 @@ export function float16(dims: number[], bits: Uint16Array): Float16Tensor {
 export function describeTensor(t: Pick<Tensor, 'type' | 'dims'>): string {
   return `${t.type}[${t.dims.join(', ')}]`;
 }
+
+/** Float32 tensors of the same trailing shape stacked along their first axis. */
+export function concatRows(parts: readonly Float32Tensor[]): Float32Tensor {
+  if (parts.length === 0) throw new RangeError('concatRows needs at least one tensor');
+  const out = float32([parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)]);
+  let at = 0;
+  for (const p of parts) {
+    out.data.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
+}
