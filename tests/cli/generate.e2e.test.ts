@@ -45,7 +45,8 @@ it('writes frame PNGs at the pack upscale, a contact sheet and the settings, the
   expect(first.stderr).not.toContain('\r');
   expect(first.code).toBe(0);
   expect(first.stdout).toContain('wrote 3 frames, contact-sheet.png and story.json');
-  expect(first.stderr).toContain('identity bank: 4/4 steps (100%)');
+  // The whole bank build in one count, whatever the pack's identity write mode makes of it.
+  expect(first.stderr).toMatch(/identity bank: (\d+)\/\1 steps \(100%\)/);
   expect(first.stderr).toContain('frames: 3/3 frames (100%)');
 
   const out = join(dir, 'out1');

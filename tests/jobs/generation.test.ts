@@ -3,6 +3,8 @@
  * renders them, renders and images are stored, the frame's current render switches, and the
  * picture is served from a signed URL.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GenerationApi, JOB_FIELDS, startGenerationApi } from '../support/generation-harness';
 import { createCharacter, createStory, decodeId } from '../support/fixtures';
 
@@ -57,7 +59,8 @@ describe('generation jobs', () => {
     expect((await fetch(origin + withHero.currentRender.webp)).headers.get('content-type')).toBe('image/webp');
     expect((await fetch(origin + withHero.currentRender.thumb)).status).toBe(200);
     // A tampered signature, or the same signature on another image, is refused.
-    expect((await fetch(origin + withHero.currentRender.png.replace(/sig=./, 'sig=0'))).status).toBe(403);
+    // Another first character, whatever the signature starts with (replacing it with itself proves nothing).
+    expect((await fetch(origin + withHero.currentRender.png.replace(/sig=(.)/, (_m: string, c: string) => `sig=${c === '0' ? '1' : '0'}`))).status).toBe(403);
     const other = new URL(origin + scenery.currentRender.png);
     const forged = new URL(origin + withHero.currentRender.png);
     forged.pathname = other.pathname;
@@ -87,7 +90,9 @@ describe('generation jobs', () => {
     const { rows } = await api.db.owner.query(`SELECT version, identity, recipe FROM character_anchors WHERE character_id = $1 ORDER BY created_at`, [decodeId(hero.id)]);
     // One anchor row for version 1: the story job made it, the anchor job reused it.
     expect(rows).toHaveLength(1);
-    expect(rows[0].recipe).toMatchObject({ prompts: ['a person with red hair standing in the city', 'a person with red hair walking in the forest'], seeds: [3, 4], csaSeed: 3, rate: 0.5 });
+    expect(rows[0].recipe).toMatchObject({ prompts: ['a person with red hair standing in the city', 'a person with red hair walking in the forest'], seeds: [3, 4], csaSeed: 3 });
+    // The character has no rate of its own: the pack's default is in the recipe.
+    expect(rows[0].recipe.rate).toBe(JSON.parse(readFileSync(join(__dirname, '../../models/packs/story-world/manifest.json'), 'utf8')).csa.default_rate);
     expect(Object.keys(rows[0].identity).sort()).toEqual(['hair', 'hat', 'shirt', 'skin', 'trousers']);
   });
 

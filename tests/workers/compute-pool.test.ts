@@ -26,8 +26,9 @@ describe('compute pool', () => {
     const steps: number[] = [];
     const built = await pool.run({ op: 'buildBank', packDir: PACK, recipe, settings, judge: true }, (p) => steps.push(p.step));
     if (built.type !== 'bank') throw new Error(built.type);
-    // The identity run, then the bank written from its frames: one count over both.
-    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    // One count over the whole build: story-world writes its identity frames "first" (frame 0,
+    // then a bank of it and a read for frame 1) and then the bank from both: 4 runs of 3 steps.
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(IdentityBank.deserialize(built.bank).header).toMatchObject({ steps: 3, scheduler: 'ddim', identityFrames: 2 });
     expect(built.images).toHaveLength(2);
     expect(Object.keys(built.judged![0]!)).toEqual(expect.arrayContaining(['hair', 'skin', 'shirt', 'trousers', 'hat']));
