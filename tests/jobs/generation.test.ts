@@ -45,8 +45,10 @@ describe('generation jobs', () => {
     const [withHero, scenery] = frames;
     expect(withHero.currentRender.prompt).toBe('a person with red hair Hero waving on the beach');
     expect(withHero.currentRender.anchorVersions).toEqual({ [hero.id]: 1 });
-    expect(withHero.currentRender.consistencyScore).toBeGreaterThanOrEqual(0);
-    expect(withHero.currentRender.consistencyScore).toBeLessThanOrEqual(1);
+    // The judge's agreement with one character's identity over its five attributes: k/5 exactly;
+    // a frame without characters has no score.
+    expect([0, 0.2, 0.4, 0.6, 0.8, 1]).toContainEqual(withHero.currentRender.consistencyScore);
+    expect(scenery.currentRender.consistencyScore).toBeNull();
     expect(scenery.currentRender.anchorVersions).toEqual({});
     expect(scenery.currentRender.consistencyScore).toBeNull();
 
