@@ -196,9 +196,8 @@ export class StoryEngine {
     const progress = stagedProgress(onStep, settings.steps, write === 'joint' ? 2 : 2 * n);
     let identity: { latents: Float32Tensor; pixels: Float32Tensor };
     if (write === 'joint') {
-      const scratch = IdentityBank.empty(this.bankHeader(recipe.csaSeed, n, rates, settings, 'identity-phase', { write, referenceNoise: noise }));
       const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: n, schedule: this.schedule });
-      identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, new IdentityWrite(this.patchedLayers(), plan, n, scratch), progress());
+      identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, new IdentityWrite(this.patchedLayers(), plan, n, null), progress());
     } else {
       identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), settings, new PlainAttention(this.patchedLayers()), progress());
       for (let i = 1; i < n; i++) {

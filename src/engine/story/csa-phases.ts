@@ -48,8 +48,11 @@ export class IdentityWrite implements CsaPhase {
     private readonly plan: CsaPlan,
     /** Identity frames per half. */
     private readonly frames: number,
-    /** Receives the tokens; its header must list `layers` in the same order. */
-    readonly bank: IdentityBank,
+    /**
+     * Receives the tokens; its header must list `layers` in the same order. Null: the frames
+     * share, nothing is kept (the bank is written from the finished frames afterwards).
+     */
+    readonly bank: IdentityBank | null,
   ) {}
 
   feeds(step: number, batch: number): Record<string, Tensor> {
@@ -86,14 +89,16 @@ export class IdentityWrite implements CsaPhase {
   }
 
   outputs(): string[] {
-    return this.layers.map((l) => l.names.tokens);
+    return this.bank ? this.layers.map((l) => l.names.tokens) : [];
   }
 
   collect(step: number, outputs: Record<string, Tensor>): void {
+    const bank = this.bank;
+    if (!bank) return;
     this.layers.forEach((layer, li) => {
       const t = outputs[layer.names.tokens];
       if (!t || t.type !== 'float32') throw new Error(`UNet did not return float32 ${layer.names.tokens}`);
-      this.bank.store(step, li, t.data);
+      bank.store(step, li, t.data);
     });
   }
 }

@@ -37,7 +37,7 @@ export interface BankHeader {
   csaSeed: number;
   layers: BankLayer[];
   /** Banks written from finished pictures: the share of each step's timestep they were noised to. */
-  references?: { referenceNoise: number; write?: string };
+  references?: { referenceNoise: number };
 }
 
 export type BankDtype = 'float32' | 'float16';
