@@ -12,6 +12,8 @@
  *        models/story-world/runs/main/latest.pt), STORYFORGE_PYTHON (default /usr/bin/python3)
  *
  * Targets (issue 4): PyTorch / TypeScript >= 2x; CSA identity / plain <= 1.15x; read / plain <= 1.10x.
+ * Also: the same plain renders at guidance 1, which skips the unconditional half of the UNet
+ * batch, against the bench's guidance (no target: the ratio shows what skipping it is worth).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -51,7 +53,7 @@ async function seconds(run: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-type Case = 'ts:plain' | 'ts:identity' | 'ts:read' | 'torch:plain' | 'torch:identity' | 'torch:read';
+type Case = 'ts:plain' | 'ts:plain-g1' | 'ts:identity' | 'ts:read' | 'torch:plain' | 'torch:identity' | 'torch:read';
 
 async function main(): Promise<void> {
   const quick = flag('quick');
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const python = process.env.STORYFORGE_PYTHON ?? '/usr/bin/python3';
 
   const settings: GenerationSettings = { scheduler: 'ddim', steps, guidance: 5 };
+  const unguided: GenerationSettings = { ...settings, guidance: 1 };
   const frames = Array.from({ length: batch }, (_, i) => ({ prompt: PROMPTS[i % PROMPTS.length]!, negativePrompt: '', seed: 1000 + i }));
   const csaSeed = 7;
   const rate = 0.5;
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
 
     const cases: Record<Case, () => Promise<number>> = {
       'ts:plain': () => seconds(() => engine.render(frames.map((f) => ({ ...f, banks: [] })), settings)),
+      'ts:plain-g1': () => seconds(() => engine.render(frames.map((f) => ({ ...f, banks: [] })), unguided)),
       'ts:identity': () => seconds(() => engine.buildBank({ prompts: torchBase.prompts, negativePrompt: '', seeds: torchBase.seeds, rate, csaSeed }, settings)),
       'ts:read': () => seconds(() => engine.render(frames.map((f) => ({ ...f, banks: [bank] })), settings)),
       'torch:plain': () => torch!.time({ ...torchBase, op: 'plain' }),
@@ -140,6 +144,8 @@ async function main(): Promise<void> {
     const rd = ratio('ts:read', 'ts:plain');
     out(`CSA identity phase / plain (TypeScript): ${mark(w, w <= 1.15)}  [target <= 1.15x]`);
     out(`CSA read phase / plain (TypeScript, bank of ${idFrames} frames): ${mark(rd, rd <= 1.10)}  [target <= 1.10x]`);
+    const g = ratio('ts:plain-g1', 'ts:plain');
+    out(`plain, guidance ${unguided.guidance} vs ${settings.guidance} (TypeScript, ${batch} vs ${2 * batch} UNet rows): ${g.toFixed(2)}x the time (${(1 / g).toFixed(2)}x faster)`);
     if (torch) out(`for reference, PyTorch: identity / plain ${ratio('torch:identity', 'torch:plain').toFixed(3)}x, read / plain ${ratio('torch:read', 'torch:plain').toFixed(3)}x`);
     const bankSize = bank.serializedSize();
     out(`identity bank (${idFrames} frames, rate ${rate}, ${steps} steps): ${(bankSize.totalBytes / 1e6).toFixed(2)} MB float32, ${(bank.serializedSize('float16').totalBytes / 1e6).toFixed(2)} MB float16`);

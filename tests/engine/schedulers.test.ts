@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/engine/random';
-import { createScheduler, parseSchedulerConfig, SCHEDULER_NAMES } from '../../src/engine/schedulers';
+import { createScheduler, parseSchedulerConfig, PredictionType, SCHEDULER_NAMES, SchedulerConfig } from '../../src/engine/schedulers';
+import { alphasCumprod, interpIndex, trainSigmas } from '../../src/engine/schedulers/noise-schedule';
 import { Float32Tensor, float32 } from '../../src/engine/tensor';
 
 interface Step { scaled: number[]; model_output: number[]; prev: number[] }
@@ -49,9 +50,44 @@ describe('schedulers against recorded diffusers formulas', () => {
       const scaled = s.scaleModelInput(x, i);
       expect(relErr(scaled.data, step.scaled)).toBeLessThanOrEqual(1e-6);
       // Feed the recorded model output (not ours) so each step is checked on its own.
-      x = s.step(float32(c.shape, step.model_output), i, float32(c.shape, Array.from(x.data)), rng);
+      x = s.step(float32(c.shape, step.model_output), i, float32(c.shape, Array.from(x.data)), rng).prevSample;
       expect(x.dims).toEqual(c.shape);
       expect(relErr(x.data, step.prev)).toBeLessThanOrEqual(1e-6);
+    });
+  });
+});
+
+describe('predicted x0', () => {
+  const configs: Array<[PredictionType, SchedulerConfig]> = [
+    ['epsilon', STORY],
+    ['v_prediction', { ...STORY, predictionType: 'v_prediction', betaSchedule: 'scaled_linear', betaStart: 0.00085, betaEnd: 0.012, timestepSpacing: 'leading', stepsOffset: 1 }],
+  ];
+  const cases = SCHEDULER_NAMES.flatMap((name) => configs.map(([type, config]) => [name, type, config] as const));
+
+  // A sample made from a known x0 and noise, with the model output that noise implies (the
+  // exact epsilon, or v = alpha * noise - sigma * x0): a perfect model, so x0 must come back.
+  it.each(cases)('%s (%s) recovers x0 from the exact model output at every step', (name, type, config) => {
+    const s = createScheduler(name, config);
+    s.setTimesteps(6);
+    const shape = [2, 3, 4, 4];
+    const x0 = new Rng(1).normal(2 * 3 * 4 * 4).map((v) => Math.tanh(v));
+    const acp = alphasCumprod(config);
+    const trainSigma = trainSigmas(acp);
+    const rng = [new Rng(2), new Rng(3)];
+    // Euler works in sigma space (x = x0 + sigma * noise), the others in alpha space.
+    const sigmaSpace = name === 'euler_ancestral';
+    s.timesteps.forEach((t, i) => {
+      const sigma = interpIndex(t, trainSigma);
+      const alpha = 1 / Math.sqrt(sigma * sigma + 1);
+      const noise = new Rng(100 + i).normal(x0.length);
+      const sample = x0.map((v, k) => (sigmaSpace ? v + sigma * noise[k]! : alpha * v + sigma * alpha * noise[k]!));
+      const output = type === 'epsilon' ? noise : noise.map((n, k) => alpha * n - sigma * alpha * x0[k]!);
+      const { predOriginalSample: got, prevSample } = s.step(float32(shape, output), i, float32(shape, sample), rng);
+      expect(got.dims).toEqual(shape);
+      expect(prevSample.dims).toEqual(shape);
+      let err = 0;
+      got.data.forEach((v, k) => { err = Math.max(err, Math.abs(v - x0[k]!)); });
+      expect(err).toBeLessThan(1e-3);
     });
   });
 });
@@ -71,7 +107,7 @@ describe('scheduler contract', () => {
     const out = float32([2, 3], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
     const both = s.step(out, 0, x, [new Rng(1), new Rng(2)]);
     const alone = s.step(float32([1, 3], [0.4, 0.5, 0.6]), 0, float32([1, 3], [4, 5, 6]), [new Rng(2)]);
-    expect(both.data.slice(3)).toEqual(alone.data);
+    expect(both.prevSample.data.slice(3)).toEqual(alone.prevSample.data);
     expect(() => s.step(out, 0, x)).toThrow(/needs the seeded generator/);
     expect(() => s.step(out, 0, x, [new Rng(1)])).toThrow(/1 generators for a batch of 2/);
   });

@@ -7,7 +7,7 @@
 import { Rng } from '../random';
 import type { ModelSession } from '../runtime';
 import type { Scheduler } from '../schedulers';
-import type { CsaPhase } from '../story/csa-phases';
+import { BOTH_HALVES, COND_HALF, CsaPhase } from '../story/csa-phases';
 import { Float32Tensor, Tensor, float32, int64 } from '../tensor';
 
 export interface SampleShape {
@@ -20,7 +20,8 @@ export interface DenoiseRequest {
   /**
    * The UNet inputs that carry the prompts (encoder_hidden_states [2F, L, C]; SDXL adds
    * text_embeds and time_ids), each with 2F rows: the F unconditional ones, then the F
-   * conditional ones. Fed unchanged at every step.
+   * conditional ones. Fed unchanged at every step (only the conditional rows when
+   * `guidance` <= 1).
    */
   conditioning: Readonly<Record<string, Tensor>>;
   /** One seed per frame: its initial noise and, for ancestral schedulers, its step noise. */
@@ -28,6 +29,7 @@ export interface DenoiseRequest {
   shape: SampleShape;
   /** A fresh scheduler with its timesteps set. */
   scheduler: Scheduler;
+  /** Classifier-free guidance scale; <= 1 means none (see `guides`). */
   guidance: number;
   csa: CsaPhase;
   onStep?: (done: number, total: number) => void;
@@ -65,11 +67,40 @@ export function noiseOutput(unet: ModelSession): string {
   return first.name;
 }
 
+/**
+ * Whether the unconditional half is run at all (diffusers' do_classifier_free_guidance =
+ * guidance_scale > 1). At 1 the guided prediction u + 1 * (c - u) is c itself, so the
+ * unconditional half would be half the UNet work thrown away. Below 1, 0 included, diffusers
+ * does not guide either and samples from c alone (not from u, as u + 0 * (c - u) would):
+ * doing the same keeps a guidance value meaning the same thing here as there.
+ */
+export function guides(guidance: number): boolean {
+  return guidance > 1;
+}
+
+/** Rows [from, from + count) of a batch tensor, copied (fed to the UNet at every step). */
+function rows(t: Tensor, from: number, count: number): Tensor {
+  const per = t.data.length / t.dims[0]!;
+  const dims = [count, ...t.dims.slice(1)];
+  const begin = from * per;
+  const end = (from + count) * per;
+  switch (t.type) {
+    case 'float32': return { type: t.type, dims, data: t.data.slice(begin, end) };
+    case 'float16': return { type: t.type, dims, data: t.data.slice(begin, end) };
+    case 'int64': return { type: t.type, dims, data: t.data.slice(begin, end) };
+    case 'int32': return { type: t.type, dims, data: t.data.slice(begin, end) };
+  }
+}
+
 export async function denoise(unet: ModelSession, r: DenoiseRequest): Promise<Float32Tensor> {
   const F = r.seeds.length;
   for (const [name, t] of Object.entries(r.conditioning)) {
     if (t.dims[0] !== 2 * F) throw new RangeError(`${name} has ${t.dims[0]} rows for ${F} frames; expected ${2 * F} (uncond + cond)`);
   }
+  const guided = guides(r.guidance);
+  const halves = guided ? BOTH_HALVES : COND_HALF;
+  const B = F * halves.length;
+  const conditioning = guided ? r.conditioning : Object.fromEntries(Object.entries(r.conditioning).map(([name, t]) => [name, rows(t, F, F)]));
   const { channels, height, width } = r.shape;
   const rngs = r.seeds.map((s) => new Rng(s));
   let x = stack(rngs.map((g) => initialNoise(g, r.shape)), [channels, height, width]);
@@ -80,25 +111,28 @@ export async function denoise(unet: ModelSession, r: DenoiseRequest): Promise<Fl
   const steps = r.scheduler.timesteps;
   const per = channels * height * width;
   for (let s = 0; s < steps.length; s++) {
-    const input = doubled(r.scheduler.scaleModelInput(x, s));
+    const scaled = r.scheduler.scaleModelInput(x, s);
     const result = await unet.run(
       {
-        sample: input,
-        timestep: timestepFeed(unet, steps[s]!, 2 * F),
-        ...r.conditioning,
-        ...r.csa.feeds(s, 2 * F),
+        sample: guided ? doubled(scaled) : scaled,
+        timestep: timestepFeed(unet, steps[s]!, B),
+        ...conditioning,
+        ...r.csa.feeds(s, F, halves),
       },
       { outputs: [out, ...r.csa.outputs(s)] },
     );
     r.csa.collect(s, result);
     const pred = result[out]!;
     if (pred.type !== 'float32') throw new Error(`${unet.label}: ${out} is ${pred.type}, expected float32`);
-    const eps = float32([F, channels, height, width]);
-    for (let i = 0; i < F * per; i++) {
-      const u = pred.data[i]!;
-      eps.data[i] = u + r.guidance * (pred.data[F * per + i]! - u);
+    let prediction = pred;
+    if (guided) {
+      prediction = float32([F, channels, height, width]);
+      for (let i = 0; i < F * per; i++) {
+        const u = pred.data[i]!;
+        prediction.data[i] = u + r.guidance * (pred.data[F * per + i]! - u);
+      }
     }
-    x = r.scheduler.step(eps, s, x, rngs);
+    x = r.scheduler.step(prediction, s, x, rngs).prevSample;
     r.onStep?.(s + 1, steps.length);
   }
   return x;

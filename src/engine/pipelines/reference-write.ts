@@ -9,10 +9,13 @@
  *
  * The noise is drawn from one generator, R pictures' worth per step, in order, and mixed in
  * float64 as the PyTorch reference (sampler.reference_bank) does.
+ *
+ * Both guidance halves are run whatever the guidance: nothing is guided here, but the bank
+ * keeps tokens for each half, and a bank is read by renders at any guidance.
  */
 import { Rng } from '../random';
 import type { ModelSession } from '../runtime';
-import type { CsaPhase } from '../story/csa-phases';
+import { BOTH_HALVES, CsaPhase } from '../story/csa-phases';
 import { Float32Tensor, Tensor, float32 } from '../tensor';
 import { noiseOutput, timestepFeed } from './denoise';
 
@@ -62,7 +65,7 @@ export async function writeReferences(unet: ModelSession, r: ReferenceWriteReque
     for (let i = 0; i < x0.length; i++) sample.data[i] = sa * x0[i]! + sn * noise[i]!;
     sample.data.copyWithin(x0.length, 0, x0.length);
     const result = await unet.run(
-      { sample, timestep: timestepFeed(unet, t, 2 * R), ...r.conditioning, ...r.csa.feeds(s, 2 * R) },
+      { sample, timestep: timestepFeed(unet, t, 2 * R), ...r.conditioning, ...r.csa.feeds(s, R, BOTH_HALVES) },
       { outputs: [out, ...r.csa.outputs(s)] },
     );
     r.csa.collect(s, result);

@@ -8,7 +8,7 @@
  */
 import { Float32Tensor } from '../tensor';
 import { alphasCumprod, arange, linspace, roundHalfEven } from './noise-schedule';
-import { Scheduler, checkStepIndex, sameShape } from './scheduler';
+import { Scheduler, SchedulerStep, checkStepIndex, sameShape } from './scheduler';
 import type { SchedulerConfig } from './scheduler-config';
 
 export function ddimTimesteps(c: SchedulerConfig, n: number): number[] {
@@ -52,7 +52,7 @@ export class DdimScheduler implements Scheduler {
     return sample;
   }
 
-  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor): Float32Tensor {
+  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor): SchedulerStep {
     checkStepIndex(this.name, stepIndex, this.timesteps.length);
     sameShape(modelOutput, sample, this.name);
     const c = this.config;
@@ -68,6 +68,7 @@ export class DdimScheduler implements Scheduler {
     const x = sample.data;
     const m = modelOutput.data;
     const out = new Float32Array(x.length);
+    const predX0 = new Float32Array(x.length);
     for (let k = 0; k < x.length; k++) {
       let x0: number;
       let eps: number;
@@ -79,8 +80,12 @@ export class DdimScheduler implements Scheduler {
         eps = sqA * m[k]! + sqB * x[k]!;
       }
       if (c.clipSample) x0 = Math.min(Math.max(x0, -r), r);
+      predX0[k] = x0;
       out[k] = sqAPrev * x0 + dir * eps;
     }
-    return { type: 'float32', dims: [...sample.dims], data: out };
+    return {
+      prevSample: { type: 'float32', dims: [...sample.dims], data: out },
+      predOriginalSample: { type: 'float32', dims: [...sample.dims], data: predX0 },
+    };
   }
 }

@@ -6,7 +6,7 @@
  */
 import { Float32Tensor } from '../tensor';
 import { alphasCumprod, arange, interpIndex, linspace, roundHalfEven, trainSigmas } from './noise-schedule';
-import { Scheduler, checkStepIndex, sameShape } from './scheduler';
+import { Scheduler, SchedulerStep, checkStepIndex, sameShape } from './scheduler';
 import type { SchedulerConfig } from './scheduler-config';
 
 export function dpmTimesteps(c: SchedulerConfig, n: number): number[] {
@@ -63,7 +63,7 @@ export class DpmSolverPP2MScheduler implements Scheduler {
     return sample;
   }
 
-  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor): Float32Tensor {
+  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor): SchedulerStep {
     checkStepIndex(this.name, stepIndex, this.timesteps.length);
     sameShape(modelOutput, sample, this.name);
     if (stepIndex !== this.nextIndex) {
@@ -96,6 +96,10 @@ export class DpmSolverPP2MScheduler implements Scheduler {
     }
     this.previousX0 = x0;
     this.nextIndex = stepIndex + 1;
-    return { type: 'float32', dims: [...sample.dims], data: out };
+    // The solver keeps x0 for the next step; the caller gets a copy it may change freely.
+    return {
+      prevSample: { type: 'float32', dims: [...sample.dims], data: out },
+      predOriginalSample: { type: 'float32', dims: [...sample.dims], data: x0.slice() },
+    };
   }
 }

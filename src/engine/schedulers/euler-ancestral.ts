@@ -7,7 +7,7 @@
 import type { Rng } from '../random';
 import { Float32Tensor } from '../tensor';
 import { alphasCumprod, arange, interpIndex, linspace, roundHalfEven, trainSigmas } from './noise-schedule';
-import { Scheduler, checkStepIndex, sameShape } from './scheduler';
+import { Scheduler, SchedulerStep, checkStepIndex, sameShape } from './scheduler';
 import type { SchedulerConfig } from './scheduler-config';
 
 /** Euler's float timesteps (float32, as diffusers makes them). */
@@ -67,7 +67,7 @@ export class EulerAncestralScheduler implements Scheduler {
     return { type: 'float32', dims: [...sample.dims], data: sample.data.map((v) => v / k) };
   }
 
-  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor, rng?: Rng | Rng[]): Float32Tensor {
+  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor, rng?: Rng | Rng[]): SchedulerStep {
     checkStepIndex(this.name, stepIndex, this.timesteps.length);
     sameShape(modelOutput, sample, this.name);
     if (rng === undefined) throw new Error('euler_ancestral: step needs the seeded generator for its noise');
@@ -84,11 +84,16 @@ export class EulerAncestralScheduler implements Scheduler {
     const x = sample.data;
     const m = modelOutput.data;
     const out = new Float32Array(x.length);
+    const predX0 = new Float32Array(x.length);
     for (let k = 0; k < x.length; k++) {
       const x0 = eps ? x[k]! - s * m[k]! : m[k]! * vOut + x[k]! * vIn;
+      predX0[k] = x0;
       const d = (x[k]! - x0) / s;
       out[k] = x[k]! + d * dt + noise[k]! * sUp;
     }
-    return { type: 'float32', dims: [...sample.dims], data: out };
+    return {
+      prevSample: { type: 'float32', dims: [...sample.dims], data: out },
+      predOriginalSample: { type: 'float32', dims: [...sample.dims], data: predX0 },
+    };
   }
 }

@@ -2,29 +2,29 @@
 import { DdimScheduler } from './ddim';
 import { DpmSolverPP2MScheduler } from './dpm-solver-pp-2m';
 import { EulerAncestralScheduler } from './euler-ancestral';
+import { SCHEDULER_NAMES } from './scheduler';
 import type { Scheduler, SchedulerName } from './scheduler';
 import type { SchedulerConfig } from './scheduler-config';
 
-export const SCHEDULER_NAMES: readonly SchedulerName[] = ['ddim', 'euler_ancestral', 'dpmpp_2m'];
+export { SCHEDULER_NAMES };
 
 export function isSchedulerName(name: unknown): name is SchedulerName {
   return typeof name === 'string' && (SCHEDULER_NAMES as readonly string[]).includes(name);
 }
 
+// A Record, not a switch: a name added to SCHEDULER_NAMES does not compile until it has a sampler.
+const SCHEDULERS: Readonly<Record<SchedulerName, new (config: SchedulerConfig) => Scheduler>> = {
+  ddim: DdimScheduler,
+  euler_ancestral: EulerAncestralScheduler,
+  dpmpp_2m: DpmSolverPP2MScheduler,
+};
+
 export function createScheduler(name: string, config: SchedulerConfig): Scheduler {
-  switch (name) {
-    case 'ddim':
-      return new DdimScheduler(config);
-    case 'euler_ancestral':
-      return new EulerAncestralScheduler(config);
-    case 'dpmpp_2m':
-      return new DpmSolverPP2MScheduler(config);
-    default:
-      throw new RangeError(`unknown scheduler "${name}"; known: ${SCHEDULER_NAMES.join(', ')}`);
-  }
+  if (!isSchedulerName(name)) throw new RangeError(`unknown scheduler "${name}"; known: ${SCHEDULER_NAMES.join(', ')}`);
+  return new SCHEDULERS[name](config);
 }
 
 export { DdimScheduler, EulerAncestralScheduler, DpmSolverPP2MScheduler };
 export { parseSchedulerConfig, SchedulerConfigError } from './scheduler-config';
 export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from './scheduler-config';
-export type { Scheduler, SchedulerName } from './scheduler';
+export type { Scheduler, SchedulerName, SchedulerStep } from './scheduler';

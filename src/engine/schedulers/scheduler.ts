@@ -6,7 +6,21 @@
 import type { Rng } from '../random';
 import type { Float32Tensor } from '../tensor';
 
-export type SchedulerName = 'ddim' | 'euler_ancestral' | 'dpmpp_2m';
+/**
+ * The one scheduler vocabulary: packs, the CLI, the API enum and stored jobs all use these
+ * names, so a name means the same sampler everywhere and needs no mapping at a boundary.
+ */
+export const SCHEDULER_NAMES = ['ddim', 'euler_ancestral', 'dpmpp_2m'] as const;
+
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+
+/** diffusers' SchedulerOutput: the next sample, and the clean sample the model output implies. */
+export interface SchedulerStep {
+  /** The sample for step i + 1 (diffusers' prev_sample). */
+  prevSample: Float32Tensor;
+  /** x0 as predicted at step i (diffusers' pred_original_sample): previews and x0-space losses need it. */
+  predOriginalSample: Float32Tensor;
+}
 
 export interface Scheduler {
   readonly name: SchedulerName;
@@ -21,11 +35,11 @@ export interface Scheduler {
   scaleModelInput(sample: Float32Tensor, stepIndex: number): Float32Tensor;
   /**
    * One denoising step: the sample at step i and the model output for it -> the sample for
-   * step i + 1. Steps must be taken in order (multistep solvers remember earlier outputs).
+   * step i + 1 and the predicted x0. Steps must be taken in order (multistep solvers remember earlier outputs).
    * `rng` is needed when `stochastic`: one generator for the whole tensor, or one per batch
    * row so that a frame's noise does not depend on what else is in its batch.
    */
-  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor, rng?: Rng | Rng[]): Float32Tensor;
+  step(modelOutput: Float32Tensor, stepIndex: number, sample: Float32Tensor, rng?: Rng | Rng[]): SchedulerStep;
 }
 
 export function sameShape(a: Float32Tensor, b: Float32Tensor, what: string): void {

@@ -1,7 +1,8 @@
 /**
  * What the patched UNet is fed at each step, one strategy per phase of StoryDiffusion's CSA.
- * A batch is laid out as [uncond frames..., cond frames...]; the two guidance halves only
- * ever share within themselves.
+ * A batch is laid out half by half, [uncond frames..., cond frames...] with guidance or the
+ * cond frames alone without it; the guidance halves only ever share within themselves, which
+ * is why dropping the uncond half leaves the cond half's pictures unchanged.
  *
  * - plain: zero-length CSA feeds, the patched graph computes the original one;
  * - identity write: each identity frame borrows the sampled tokens of the *other* identity
@@ -14,9 +15,23 @@ import { Tensor, float32, int64 } from '../tensor';
 import type { CsaPlan } from './csa-plan';
 import { IdentityBank } from './identity-bank';
 
+/** A classifier-free-guidance half of a UNet batch; banks keep tokens for both, in this order. */
+export type GuidanceHalf = 'uncond' | 'cond';
+
+export const BOTH_HALVES: readonly GuidanceHalf[] = ['uncond', 'cond'];
+export const COND_HALF: readonly GuidanceHalf[] = ['cond'];
+
+/** A bank's block index of a half: its tokens are stored [uncond, cond]. */
+function bankHalf(h: GuidanceHalf): number {
+  return h === 'uncond' ? 0 : 1;
+}
+
 export interface CsaPhase {
-  /** CSA feeds for the UNet run of step `step` over `batch` rows (both halves). */
-  feeds(step: number, batch: number): Record<string, Tensor>;
+  /**
+   * CSA feeds for the UNet run of step `step` over `frames` frames in each of `halves`, in
+   * that order (frames x halves.length rows).
+   */
+  feeds(step: number, frames: number, halves: readonly GuidanceHalf[]): Record<string, Tensor>;
   /** Outputs to ask the UNet for, besides the noise prediction. */
   outputs(step: number): string[];
   /** Takes the outputs of step `step`. */
@@ -26,8 +41,8 @@ export interface CsaPhase {
 export class PlainAttention implements CsaPhase {
   constructor(private readonly layers: readonly CsaLayerPatch[]) {}
 
-  feeds(_step: number, batch: number): Record<string, Tensor> {
-    return plainCsaFeeds(this.layers, batch);
+  feeds(_step: number, frames: number, halves: readonly GuidanceHalf[]): Record<string, Tensor> {
+    return plainCsaFeeds(this.layers, frames * halves.length);
   }
 
   outputs(): string[] {
@@ -55,9 +70,12 @@ export class IdentityWrite implements CsaPhase {
     readonly bank: IdentityBank | null,
   ) {}
 
-  feeds(step: number, batch: number): Record<string, Tensor> {
+  feeds(step: number, frames: number, halves: readonly GuidanceHalf[]): Record<string, Tensor> {
     const n = this.frames;
-    if (batch !== 2 * n) throw new RangeError(`identity phase over ${n} frames runs batches of ${2 * n}, got ${batch}`);
+    if (frames !== n) throw new RangeError(`identity phase over ${n} frames got a batch of ${frames} frames per half`);
+    // The bank's layout is [uncond, cond]: a half missing from the batch would leave a hole in it.
+    if (this.bank && halves.join() !== BOTH_HALVES.join()) throw new RangeError(`an identity phase that keeps a bank needs both guidance halves, got [${halves.join(', ')}]`);
+    const batch = n * halves.length;
     const out: Record<string, Tensor> = {};
     this.layers.forEach((layer, li) => {
       const N = requireTokens(layer);
@@ -65,13 +83,13 @@ export class IdentityWrite implements CsaPhase {
       const m = idx[0]?.length ?? 0;
       const row = (half: number, frame: number, token: number) => (half * n + frame) * N + token;
       const store: number[] = [];
-      for (let h = 0; h < 2; h++) for (let j = 0; j < n; j++) for (const t of idx[j]!) store.push(row(h, j, t));
+      for (let h = 0; h < halves.length; h++) for (let j = 0; j < n; j++) for (const t of idx[j]!) store.push(row(h, j, t));
       const apply = this.plan.apply[step]![li]!;
       const E = apply ? (n - 1) * m : 0;
       const borrow = new BigInt64Array(batch * E);
       if (apply) {
         let at = 0;
-        for (let h = 0; h < 2; h++) {
+        for (let h = 0; h < halves.length; h++) {
           for (let i = 0; i < n; i++) {
             for (let j = 0; j < n; j++) {
               if (j === i) continue;
@@ -121,23 +139,23 @@ export class BankRead implements CsaPhase {
     }
   }
 
-  feeds(step: number, batch: number): Record<string, Tensor> {
-    const frames = batch / 2;
+  feeds(step: number, frames: number, halves: readonly GuidanceHalf[]): Record<string, Tensor> {
+    const batch = frames * halves.length;
     const out: Record<string, Tensor> = {};
     this.layers.forEach((layer, li) => {
       const C = layer.channels;
       const apply = this.plan.apply[step]![li]! && this.banks.length > 0;
-      const halves = apply ? this.banks.map((b) => b.tokens(step, li)) : [];
+      const blocks = apply ? this.banks.map((b) => b.tokens(step, li)) : [];
       const M = apply ? this.banks.reduce((s, b) => s + b.header.layers[li]!.shared, 0) : 0;
       const data = new Float32Array(batch * M * C);
       if (apply) {
         // Each row gets its half's tokens of every character, one character after another.
         for (let r = 0; r < batch; r++) {
-          const half = r < frames ? 0 : 1;
+          const half = bankHalf(halves[Math.floor(r / frames)]!);
           let at = r * M * C;
           this.banks.forEach((b, bi) => {
             const per = b.header.layers[li]!.shared * C;
-            data.set(halves[bi]!.subarray(half * per, (half + 1) * per), at);
+            data.set(blocks[bi]!.subarray(half * per, (half + 1) * per), at);
             at += per;
           });
         }
