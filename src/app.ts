@@ -3,6 +3,7 @@ import { Database, openDatabase } from './db/database';
 import { ApiServer, createApiServer } from './api/server';
 import type { Logger } from './util/logger';
 import { Generation, createGeneration } from './generation';
+import { checkExecutionProviders } from '../workers/compute/provider-check';
 import { GenerationWorkers, startGenerationWorkers } from '../workers/generation-workers';
 import { webhookSettings } from './webhooks/webhook-settings';
 import { ImageJanitor } from './storage/image-janitor';
@@ -21,6 +22,8 @@ export interface App {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
+  // A machine that cannot run what it is configured for says so before it touches the database.
+  if (config.workers > 0) await checkExecutionProviders(config);
   ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);

@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
+import { ExecutionProvider, parseProviders } from './engine/runtime/runtime-config';
 import { projectRoot } from './util/project-root';
+import { StartupError } from './util/startup-error';
 
 /** Everything the process reads from the environment, read once, in one place. */
 export interface Config {
@@ -29,6 +31,16 @@ export interface Config {
   ortThreads: number;
   /** Folder of model packs (each a folder with manifest.json). */
   modelsDir: string;
+  /** The pack a story renders with when its creator names none. */
+  defaultModel: string;
+  /** ONNX Runtime execution providers of the compute threads, tried in order (cpu last as the fallback). */
+  executionProviders: ExecutionProvider[];
+  /** The GPU the compute threads use when `cuda` is among the providers. */
+  cudaDeviceId: number;
+  /** How often a worker process writes that it is alive (and which packs it serves). */
+  workerHeartbeatSeconds: number;
+  /** A queued job whose pack no live worker serves fails (NO_WORKER) after this long. */
+  unservedJobSeconds: number;
   /** Queued + running generation jobs a project may have. */
   maxActiveJobs: number;
   /** Tries after the first; the delay doubles from `jobRetryDelaySeconds`. */
@@ -67,6 +79,14 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+function providers(raw: string): ExecutionProvider[] {
+  try {
+    return parseProviders(raw);
+  } catch (error) {
+    throw new StartupError(`STORYFORGE_EXECUTION_PROVIDERS must list cpu and/or cuda, comma-separated, got "${raw}"`, { cause: error });
+  }
+}
+
 function logLevel(raw: string | undefined): LogLevel {
   const level = raw ?? 'info';
   if (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') return level;
@@ -92,6 +112,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: int(env, 'STORYFORGE_WORKERS', 1),
     ortThreads: Math.max(1, int(env, 'STORYFORGE_ORT_THREADS', 1)),
     modelsDir: resolve(projectRoot(), env.STORYFORGE_MODELS_DIR || join('models', 'packs')),
+    defaultModel: env.STORYFORGE_DEFAULT_MODEL || 'story-world',
+    executionProviders: providers(env.STORYFORGE_EXECUTION_PROVIDERS || 'cpu'),
+    cudaDeviceId: int(env, 'STORYFORGE_CUDA_DEVICE', 0),
+    workerHeartbeatSeconds: Math.max(1, int(env, 'STORYFORGE_WORKER_HEARTBEAT_SECONDS', 10)),
+    unservedJobSeconds: Math.max(1, int(env, 'STORYFORGE_UNSERVED_JOB_SECONDS', 300)),
     maxActiveJobs: Math.max(1, int(env, 'STORYFORGE_MAX_ACTIVE_JOBS', 10)),
     jobRetries: int(env, 'STORYFORGE_JOB_RETRIES', 2),
     jobRetryDelaySeconds: Math.max(1, int(env, 'STORYFORGE_JOB_RETRY_DELAY_SECONDS', 5)),

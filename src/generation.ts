@@ -13,6 +13,7 @@ import { FsImageStore } from './storage/fs-image-store';
 import type { ImageStore } from './storage/image-store';
 import { UrlSigner, loadUrlSecret } from './storage/signed-urls';
 import type { Logger } from './util/logger';
+import { StartupError } from './util/startup-error';
 
 export interface Generation {
   queue: JobQueue;
@@ -20,12 +21,22 @@ export interface Generation {
   images: ImageStore;
   signer: UrlSigner;
   limits: JobLimits;
+  /** The pack a story renders with when its creator names none. */
+  defaultModel: string;
+  /** Workers' heartbeat period: a worker is alive for three of them. */
+  heartbeatSeconds: number;
+  /** A queued job whose pack no live worker serves fails after this long. */
+  unservedSeconds: number;
 }
 
-export type GenerationConfig = Pick<Config, 'dataDir' | 'modelsDir' | 'maxActiveJobs' | 'jobRetries' | 'jobRetryDelaySeconds'
+export type GenerationConfig = Pick<Config, 'dataDir' | 'modelsDir' | 'defaultModel' | 'workerHeartbeatSeconds' | 'unservedJobSeconds' | 'maxActiveJobs' | 'jobRetries' | 'jobRetryDelaySeconds'
   | 'jobExpireSeconds' | 'queuePollSeconds' | 'queueMaintenanceSeconds' | 'urlSecret' | 'urlTtlSeconds'>;
 
 export function createGeneration(config: GenerationConfig, databaseUrl: string, log: Logger): Generation {
+  const packs = PackRegistry.load(config.modelsDir);
+  if (!packs.get(config.defaultModel)) {
+    throw new StartupError(`STORYFORGE_DEFAULT_MODEL is "${config.defaultModel}", which is not a pack under ${config.modelsDir} (there: ${packs.names.join(', ') || 'none'})`);
+  }
   return {
     queue: new PgBossQueue({
       connectionString: databaseUrl,
@@ -33,7 +44,10 @@ export function createGeneration(config: GenerationConfig, databaseUrl: string, 
       pollingIntervalSeconds: config.queuePollSeconds,
       maintenanceIntervalSeconds: config.queueMaintenanceSeconds,
     }, log.child({ component: 'queue' })),
-    packs: PackRegistry.load(config.modelsDir),
+    packs,
+    defaultModel: config.defaultModel,
+    heartbeatSeconds: config.workerHeartbeatSeconds,
+    unservedSeconds: config.unservedJobSeconds,
     images: new FsImageStore(join(config.dataDir, 'images')),
     signer: new UrlSigner(loadUrlSecret(config.urlSecret, config.dataDir), config.urlTtlSeconds),
     // A client that hit the limit is told to come back in about the time a short job takes.

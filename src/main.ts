@@ -1,6 +1,7 @@
 import { startApp, stopOnSignals } from './app';
 import { loadConfig } from './config';
 import { Logger } from './util/logger';
+import { StartupError } from './util/startup-error';
 
 /** `npm start`: the API server, configured from the environment. */
 async function main(): Promise<void> {
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  new Logger('error').error('failed to start', { error });
+  // A refusal that says what to do (StartupError) is that one line on stderr; anything else is logged.
+  if (error instanceof StartupError) process.stderr.write(error.message + '\n');
+  else new Logger('error').error('failed to start', { error });
   process.exit(1);
 });

@@ -11,7 +11,9 @@ import { queueForPack } from '../src/jobs/queue';
 import type { Logger } from '../src/util/logger';
 import { BankCache } from './bank-cache';
 import { ComputePool } from './compute/compute-pool';
+import { checkExecutionProviders } from './compute/provider-check';
 import { JobRunner } from './job-runner';
+import { WorkerHeartbeat } from '../src/jobs/worker-registry';
 
 export interface GenerationWorkers {
   pool: ComputePool;
@@ -22,20 +24,33 @@ export interface GenerationWorkers {
   stop(timeoutMs: number): Promise<void>;
 }
 
-export type WorkerConfig = Pick<Config, 'workers' | 'ortThreads' | 'dataDir' | 'bankCacheBytes'>;
+export type WorkerConfig = Pick<Config, 'workers' | 'ortThreads' | 'executionProviders' | 'cudaDeviceId' | 'dataDir' | 'bankCacheBytes' | 'workerHeartbeatSeconds'>;
 
+/**
+ * Checks first that the configured execution providers work on this machine (with `cuda`: a
+ * CUDA session on the configured device), rejecting with ProviderUnavailable before any thread
+ * starts or any queue is worked.
+ */
 export async function startGenerationWorkers(config: WorkerConfig, dataSource: DataSource, generation: Generation, log: Logger): Promise<GenerationWorkers> {
-  const pool = new ComputePool({ size: config.workers, ortThreads: config.ortThreads }, log.child({ component: 'compute' }));
+  await checkExecutionProviders(config);
+  const { executionProviders, cudaDeviceId } = config;
+  const pool = new ComputePool({ size: config.workers, ortThreads: config.ortThreads, executionProviders, cudaDeviceId }, log.child({ component: 'compute' }));
   const banks = new BankCache(join(config.dataDir, 'banks'), config.bankCacheBytes);
   const runner = new JobRunner({ dataSource, pool, packs: generation.packs, banks, images: generation.images, log: log.child({ component: 'jobs' }) });
   const packs = generation.packs.names;
   await generation.queue.ensureQueues(packs.map(queueForPack));
   for (const pack of packs) await generation.queue.work(queueForPack(pack), config.workers, (job, signal) => runner.run(job, signal));
   await generation.queue.workDeadLetters((message, reason) => runner.deadLetter(message, reason));
-  log.info('workers started', { threads: config.workers, packs });
+  // Announced once the queues are worked: API processes then tell clients these packs have a worker.
+  const heartbeat = new WorkerHeartbeat(dataSource, { packs, providers: executionProviders, threads: config.workers }, config.workerHeartbeatSeconds, log);
+  await heartbeat.start();
+  log.info('workers started', {
+    threads: config.workers, packs, executionProviders, ...(executionProviders.includes('cuda') ? { cudaDevice: cudaDeviceId } : {}),
+  });
   return {
     pool, banks, runner, packs,
     stop: async (timeoutMs) => {
+      await heartbeat.stop();
       await generation.queue.stop(timeoutMs);
       await pool.close();
     },

@@ -123,7 +123,7 @@ export class JobRunner {
       if (reply.type !== 'rendered') throw new Error(`compute thread answered ${reply.type} to a render`);
       const computeMs = (performance.now() - started) / chunk.length;
       for (const [k, frame] of chunk.entries()) {
-        const stored = await storeRender(images, projectId, reply.images[k]!, pack.manifest.upscale);
+        const stored = await storeRender(images, projectId, reply.images[k]!, { ...pack.manifest.upscale, factor: request.upscale ?? pack.manifest.upscale.factor });
         const cast = frame.characterIds.map((c) => byCharacter.get(c)!);
         const id = await withTenant(dataSource, projectId, (s) => saveRender(s, {
           jobId, frameId: frame.frameId, png: stored.png, webp: stored.webp, thumbnail: stored.thumbnail,
@@ -134,6 +134,7 @@ export class JobRunner {
           timings: { computeMs: round(computeMs), encodeMs: round(stored.encodeMs), storeMs: round(stored.storeMs) },
           durationMs: computeMs + stored.encodeMs + stored.storeMs,
           consistencyScore: consistencyScore(reply.judged?.[k], cast.map((c) => c.bank.identity), pack.identityHeads),
+          promptWarnings: frame.promptWarnings ?? [],
         }));
         if (id) renderIds.set(frame.frameId, id);
         progress.frames(++framesDone, request.frames.length);
@@ -141,7 +142,8 @@ export class JobRunner {
       await progress.flush();
     }
     if (renderIds.size === 0) throw new Gone('every frame of the job was deleted');
-    return { renderIds: request.frames.filter((f) => renderIds.has(f.frameId)).map((f) => renderIds.get(f.frameId)!) };
+    const promptWarnings = request.frames.flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: f.frameId, position: f.position })));
+    return { renderIds: request.frames.filter((f) => renderIds.has(f.frameId)).map((f) => renderIds.get(f.frameId)!), promptWarnings };
   }
 
   private async loadAnchors(projectId: string, ids: string[]): Promise<CharacterAnchor[]> {

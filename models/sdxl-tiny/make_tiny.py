@@ -242,6 +242,8 @@ def main():
         "scale_factor": 8,
         "latent_scale": LATENT_SCALE,
         "upscale": {"factor": 1, "kernel": "nearest"},
+        # SDXL's buckets scaled down with the model: a real SDXL pack takes the family's (1024x1024, 1152x896, ...).
+        "sizes": {"buckets": [[128, 192], [192, 128], [128, 128], [256, 256]]},
         "text": {"max_length": MAX_LENGTH, "hidden_size": TEXT_1["dim"], "tokenizer": "clip-bpe",
                  "pad_token": "<|endoftext|>", "hidden_state": HIDDEN_1},
         "text_2": {"max_length": MAX_LENGTH, "hidden_size": TEXT_2["dim"], "tokenizer": "clip-bpe", "pad_token": "!",

@@ -28,6 +28,7 @@ import { buildSchema } from './schema';
 import { loadConfig } from '../config';
 import { queueForPack } from '../jobs/queue';
 import { Generation, createGeneration } from '../generation';
+import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute } from './image-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
@@ -83,6 +84,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   });
   const trustedProxies = config.trustedProxies ?? 0;
   const introspection = config.introspection ?? process.env.NODE_ENV !== 'production';
+  let unserved: { stop(): Promise<void> } | undefined;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -114,7 +116,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       // No cache hints are used; the plugin would otherwise run on every resolved field.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await ws.dispose(); await dispatcher.stop(); await live.stop(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await ws.dispose(); await dispatcher.stop(); await unserved?.stop(); await live.stop(); } }; } },
       operationChecksPlugin(schema, config.maxQueryCost),
       legacyJsonStatusPlugin(),
       requestLifecyclePlugin(),
@@ -130,6 +132,11 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   // Listening before the server takes its first subscription.
   await live.start();
   dispatcher.start();
+  // Every API process: the jobs of a pack no worker serves fail instead of waiting forever.
+  unserved = startUnservedJobSweeper({
+    dataSource, queue: generation.queue, unservedSeconds: generation.unservedSeconds, heartbeatSeconds: generation.heartbeatSeconds,
+    log: log.child({ component: 'unserved-jobs' }),
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

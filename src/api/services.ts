@@ -6,9 +6,10 @@ import { CharacterService } from '../domain/characters/character.service';
 import { FrameService } from '../domain/frames/frame.service';
 import { ProjectService } from '../domain/projects/project.service';
 import { StoryService } from '../domain/stories/story.service';
-import { DEFAULT_MODEL } from '../domain/characters/character.service';
 import { MAX_SEED } from '../domain/common/validation';
 import { JobService } from '../domain/jobs/job.service';
+import { ModelService } from '../domain/models/model.service';
+import { PromptPreview } from '../domain/prompts/prompt-preview';
 import type { Generation } from '../generation';
 import type { LiveEvents } from '../events/live-events';
 import type { WebhookService } from '../domain/webhooks/webhook.service';
@@ -21,11 +22,13 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     projects: new ProjectService(dataSource, apiKeys),
     apiKeys,
     characters: new CharacterService(),
-    stories: new StoryService(generation.packs.get(DEFAULT_MODEL)),
-    jobs: new JobService(generation.queue, generation.packs, DEFAULT_MODEL, generation.limits, () => randomInt(0, MAX_SEED)),
+    stories: new StoryService(generation.packs, generation.defaultModel),
+    jobs: new JobService(generation.queue, generation.packs, generation.defaultModel, generation.limits, () => randomInt(0, MAX_SEED)),
     /** Signs image URLs (Render.url). */
     signer: generation.signer,
     frames: new FrameService(),
+    models: new ModelService(generation.packs, generation.defaultModel, generation.heartbeatSeconds),
+    prompts: new PromptPreview(generation.packs),
     /** Live updates (subscriptions): this process's LISTEN connection and its fan-out. */
     live,
     webhooks,

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config';
 import { Logger } from '../util/logger';
+import { StartupError } from '../util/startup-error';
 
 const USAGE = `usage: storyforge <command>
   demo      start the server (embedded PostgreSQL when DATABASE_URL is unset), create a demo
@@ -60,6 +61,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error) => {
-  new Logger('error').error('storyforge failed', { error });
+  // A refusal that says what to do (StartupError) is that one line on stderr; anything else is logged.
+  if (error instanceof StartupError) process.stderr.write(error.message + '\n');
+  else new Logger('error').error('storyforge failed', { error });
   process.exit(1);
 });

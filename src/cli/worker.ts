@@ -1,7 +1,8 @@
 /**
  * `storyforge worker`: generation workers without HTTP, for more machines sharing the database.
  * It takes jobs of every model pack under STORYFORGE_MODELS_DIR (so a machine takes only jobs of
- * the packs it holds), with STORYFORGE_WORKERS compute threads (at least one).
+ * the packs it holds), with STORYFORGE_WORKERS compute threads (at least one) on the providers of
+ * STORYFORGE_EXECUTION_PROVIDERS (the GPU of STORYFORGE_CUDA_DEVICE for `cuda`).
  */
 import type { Config } from '../config';
 import { openDatabase } from '../db/database';
@@ -9,8 +10,13 @@ import { createGeneration } from '../generation';
 import type { Logger } from '../util/logger';
 import { ensureWritableDataDir } from '../util/data-dir';
 import { startGenerationWorkers } from '../../workers/generation-workers';
+import { checkExecutionProviders } from '../../workers/compute/provider-check';
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
+  // Before the database: a host that cannot run its providers (STORYFORGE_EXECUTION_PROVIDERS)
+  // refuses with one line and never touches the queue. startGenerationWorkers checks again
+  // (the server's path); the result is kept, so the check runs once.
+  await checkExecutionProviders(config);
   ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);

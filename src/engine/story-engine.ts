@@ -15,7 +15,8 @@
 import { createHash } from 'node:crypto';
 import type { CsaLayerPatch } from './csa';
 import { Conditioning, openConditioning } from './conditioning';
-import { IdentityWriteMode, ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
+import { IdentityWriteMode, ImageSize, ModelPack, OpenedPack, PackManifest, imageSize, loadPack, openPack } from './pack';
+import { tokensAtLevel } from './csa/layer-tokens';
 import { Runtime, RuntimeConfig } from './runtime';
 import { SchedulerName, createScheduler } from './schedulers';
 import { Float32Tensor, concatRows, float32 } from './tensor';
@@ -31,6 +32,18 @@ export interface GenerationSettings {
   scheduler: SchedulerName;
   steps: number;
   guidance: number;
+  /** Decoded image size in pixels (before the display upscale); default: the pack's native size. */
+  width?: number;
+  height?: number;
+}
+
+/** Everything that follows from the image size: the UNet's sample shape and the CSA layers' token counts. */
+interface Geometry {
+  image: ImageSize;
+  sample: SampleShape;
+  /** The patched layers with their token counts at this size. */
+  layers: CsaLayerPatch[];
+  info: CsaLayerInfo[];
 }
 
 /** Everything that fixes a character's identity bank; the same recipe rebuilds the same bank. */
@@ -133,12 +146,29 @@ export class StoryEngine {
     return this.manifest.csa?.applyProbability ?? STORY_DIFFUSION_SCHEDULE;
   }
 
-  private get shape(): SampleShape {
-    return { ...this.manifest.sample };
+  /** The image size of `settings` (the pack's native one by default) and what follows from it. */
+  geometry(settings: Pick<GenerationSettings, 'width' | 'height'>): Geometry {
+    const m = this.manifest;
+    const native = imageSize(m);
+    const image = { width: settings.width ?? native.width, height: settings.height ?? native.height };
+    for (const side of ['width', 'height'] as const) {
+      if (!Number.isInteger(image[side]) || image[side] < 1 || image[side] % m.scaleFactor !== 0) {
+        throw new RangeError(`${side} must be a positive multiple of ${m.scaleFactor} for pack ${m.name}, got ${image[side]}`);
+      }
+    }
+    const sample = { channels: m.sample.channels, height: image.height / m.scaleFactor, width: image.width / m.scaleFactor };
+    const layers = this.patchedLayers().map((l) => {
+      if (sample.height === m.sample.height && sample.width === m.sample.width) return l;
+      // A layer's depth in the UNet is the number of halvings that take the native grid to its token count.
+      const level = [...Array(12).keys()].find((k) => tokensAtLevel(m.sample, k) === l.tokens);
+      if (level === undefined) throw new RangeError(`pack ${m.name} cannot render ${image.width}x${image.height}: CSA layer ${l.name} has ${l.tokens} tokens, no halving of the ${m.sample.width}x${m.sample.height} sample`);
+      return { ...l, tokens: tokensAtLevel(sample, level) };
+    });
+    return { image, sample, layers, info: layers.map((l) => ({ name: l.name, tokens: l.tokens! })) };
   }
 
-  private rates(rate: AnchorRecipe['rate']): Map<number, number> {
-    const counts = new Set(this.csaLayers.map((l) => l.tokens));
+  private rates(rate: AnchorRecipe['rate'], geometry: Geometry): Map<number, number> {
+    const counts = new Set(geometry.info.map((l) => l.tokens));
     const map = new Map<number, number>();
     for (const n of counts) {
       const r = typeof rate === 'number' ? rate : rate[n];
@@ -150,10 +180,12 @@ export class StoryEngine {
 
   /** Identifies a bank: same recipe, settings and model -> same hash -> same tokens. */
   anchorHash(recipe: AnchorRecipe, settings: GenerationSettings): string {
-    const rates = Object.fromEntries(this.rates(recipe.rate));
+    const g = this.geometry(settings);
+    const rates = Object.fromEntries(this.rates(recipe.rate, g));
     const resolved = { ...recipe, rate: rates, write: this.writeMode(recipe), referenceNoise: this.referenceNoise(recipe) };
+    // The native size is written out only when asked for, so banks made before sizes existed keep their hash.
     const key = JSON.stringify({ model: this.modelHash, recipe: resolved, settings,
-      layers: this.csaLayers, schedule: this.schedule });
+      layers: g.info, schedule: this.schedule });
     return createHash('sha256').update(key).digest('hex');
   }
 
@@ -168,12 +200,12 @@ export class StoryEngine {
   }
 
   private async run(prompts: readonly string[], negatives: readonly string[], seeds: readonly number[],
-    settings: GenerationSettings, csa: CsaPhase, onStep?: Progress): Promise<{ latents: Float32Tensor; pixels: Float32Tensor }> {
+    settings: GenerationSettings, g: Geometry, csa: CsaPhase, onStep?: Progress): Promise<{ latents: Float32Tensor; pixels: Float32Tensor }> {
     checkSettings(settings);
     const scheduler = createScheduler(settings.scheduler, this.manifest.scheduler);
     scheduler.setTimesteps(settings.steps);
-    const conditioning = await this.conditioning.encode(negatives, prompts, imageSize(this.manifest));
-    const request = { conditioning, seeds, shape: this.shape, scheduler, guidance: settings.guidance, csa, ...(onStep && { onStep }) };
+    const conditioning = await this.conditioning.encode(negatives, prompts, g.image);
+    const request = { conditioning, seeds, shape: g.sample, scheduler, guidance: settings.guidance, csa, ...(onStep && { onStep }) };
     const x = await denoise(this.sessions.unet, request);
     const image = this.sessions.vaeDecoder ? await decodeLatents(this.sessions.vaeDecoder, x, this.manifest.latentScale) : x;
     // Pixel packs: the clamped picture is also what a reference bank is written from.
@@ -188,7 +220,8 @@ export class StoryEngine {
   async buildBank(recipe: AnchorRecipe, settings: GenerationSettings, onStep?: Progress): Promise<{ bank: IdentityBank; images: RgbImage[]; pixels: Float32Tensor }> {
     const n = recipe.prompts.length;
     if (n < 1 || recipe.seeds.length !== n) throw new RangeError(`an anchor needs one seed per identity prompt (${n} prompts, ${recipe.seeds.length} seeds)`);
-    const rates = this.rates(recipe.rate);
+    const g = this.geometry(settings);
+    const rates = this.rates(recipe.rate, g);
     const write = this.writeMode(recipe);
     const noise = this.referenceNoise(recipe);
     const negatives = recipe.prompts.map(() => recipe.negativePrompt);
@@ -196,17 +229,17 @@ export class StoryEngine {
     const progress = stagedProgress(onStep, settings.steps, write === 'joint' ? 2 : 2 * n);
     let identity: { latents: Float32Tensor; pixels: Float32Tensor };
     if (write === 'joint') {
-      const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: n, schedule: this.schedule });
-      identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, new IdentityWrite(this.patchedLayers(), plan, n, null), progress());
+      const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: g.info, rates, identityFrames: n, schedule: this.schedule });
+      identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, g, new IdentityWrite(g.layers, plan, n, null), progress());
     } else {
-      identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), settings, new PlainAttention(this.patchedLayers()), progress());
+      identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), settings, g, new PlainAttention(g.layers), progress());
       for (let i = 1; i < n; i++) {
-        const before = await this.writeBank(identity.latents, recipe.prompts.slice(0, i), recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, 'identity-phase', progress());
-        const next = await this.run([recipe.prompts[i]!], [recipe.negativePrompt], [recipe.seeds[i]!], settings, this.readPhase([before], settings), progress());
+        const before = await this.writeBank(identity.latents, recipe.prompts.slice(0, i), recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, g, 'identity-phase', progress());
+        const next = await this.run([recipe.prompts[i]!], [recipe.negativePrompt], [recipe.seeds[i]!], settings, g, this.readPhase([before], settings, g), progress());
         identity = { latents: concatRows([identity.latents, next.latents]), pixels: concatRows([identity.pixels, next.pixels]) };
       }
     }
-    const bank = await this.writeBank(identity.latents, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings,
+    const bank = await this.writeBank(identity.latents, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, g,
       this.anchorHash(recipe, settings), progress());
     return { bank, images: toRgb(identity.pixels), pixels: identity.pixels };
   }
@@ -217,55 +250,56 @@ export class StoryEngine {
    */
   async referenceBank(recipe: ReferenceRecipe, settings: GenerationSettings, onStep?: Progress): Promise<IdentityBank> {
     if (this.sessions.vaeDecoder) throw new Error(`pack ${this.manifest.name} works in latent space; reference pictures need its VAE encoder, which packs do not carry yet`);
-    const { channels, height, width } = this.shape;
+    const g = this.geometry(settings);
+    const { channels, height, width } = g.sample;
     const dims = recipe.pictures.dims;
     if (dims.length !== 4 || dims[1] !== channels || dims[2] !== height || dims[3] !== width || dims[0]! < 1) {
       throw new RangeError(`reference pictures must be [R, ${channels}, ${height}, ${width}], got [${dims.join(', ')}]`);
     }
     if (recipe.prompts.length !== dims[0]) throw new RangeError(`${dims[0]} reference pictures need ${dims[0]} prompts, got ${recipe.prompts.length}`);
     const noise = this.referenceNoise(recipe);
-    const rates = this.rates(recipe.rate);
+    const rates = this.rates(recipe.rate, g);
     const anchor = createHash('sha256').update(JSON.stringify({ model: this.modelHash, prompts: recipe.prompts, negative: recipe.negativePrompt,
-      rates: Object.fromEntries(rates), csaSeed: recipe.csaSeed, noise, settings, layers: this.csaLayers }))
+      rates: Object.fromEntries(rates), csaSeed: recipe.csaSeed, noise, settings, layers: g.info }))
       .update(new Uint8Array(recipe.pictures.data.buffer, recipe.pictures.data.byteOffset, recipe.pictures.data.byteLength)).digest('hex');
-    return this.writeBank(recipe.pictures, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, anchor, onStep);
+    return this.writeBank(recipe.pictures, recipe.prompts, recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, g, anchor, onStep);
   }
 
-  private bankHeader(csaSeed: number, frames: number, rates: Map<number, number>, settings: GenerationSettings, anchor: string,
+  private bankHeader(csaSeed: number, frames: number, rates: Map<number, number>, settings: GenerationSettings, g: Geometry, anchor: string,
     references: BankHeader['references']): BankHeader {
     return {
       format: 'storyforge-bank/1', model: this.modelHash, anchor,
       scheduler: settings.scheduler, steps: settings.steps, guidance: settings.guidance,
-      width: this.shape.width, height: this.shape.height, identityFrames: frames,
+      width: g.sample.width, height: g.sample.height, identityFrames: frames,
       rates: Object.fromEntries([...rates].map(([k, v]) => [String(k), v])), csaSeed,
-      layers: this.patchedLayers().map((l) => ({ name: l.name, tokens: l.tokens!, channels: l.channels, shared: frames * tokensAt(rates.get(l.tokens!)!, l.tokens!) })),
+      layers: g.layers.map((l) => ({ name: l.name, tokens: l.tokens!, channels: l.channels, shared: frames * tokensAt(rates.get(l.tokens!)!, l.tokens!) })),
       ...(references && { references }),
     };
   }
 
   private async writeBank(latents: Float32Tensor, prompts: readonly string[], negativePrompt: string, rates: Map<number, number>,
-    csaSeed: number, noise: number, settings: GenerationSettings, anchor: string, onStep?: Progress): Promise<IdentityBank> {
+    csaSeed: number, noise: number, settings: GenerationSettings, g: Geometry, anchor: string, onStep?: Progress): Promise<IdentityBank> {
     checkSettings(settings);
     const R = latents.dims[0]!;
-    const bank = IdentityBank.empty(this.bankHeader(csaSeed, R, rates, settings, anchor, { referenceNoise: noise }));
-    const plan = makeCsaPlan({ seed: csaSeed, steps: settings.steps, layers: this.csaLayers, rates, identityFrames: R, schedule: this.schedule });
+    const bank = IdentityBank.empty(this.bankHeader(csaSeed, R, rates, settings, g, anchor, { referenceNoise: noise }));
+    const plan = makeCsaPlan({ seed: csaSeed, steps: settings.steps, layers: g.info, rates, identityFrames: R, schedule: this.schedule });
     // Store only: the references attend to themselves, as in training.
     const store = { ...plan, apply: plan.apply.map((row) => row.map(() => false)) };
     const scheduler = createScheduler(settings.scheduler, this.manifest.scheduler);
     scheduler.setTimesteps(settings.steps);
-    const conditioning = await this.conditioning.encode(prompts.map(() => negativePrompt), prompts, imageSize(this.manifest));
+    const conditioning = await this.conditioning.encode(prompts.map(() => negativePrompt), prompts, g.image);
     await writeReferences(this.sessions.unet, {
       conditioning, latents, noiseSeed: (csaSeed + NOISE_SEED_OFFSET) >>> 0, fraction: noise, timesteps: scheduler.timesteps,
-      alphasCumprod: alphasCumprod(this.manifest.scheduler), csa: new IdentityWrite(this.patchedLayers(), store, R, bank), ...(onStep && { onStep }),
+      alphasCumprod: alphasCumprod(this.manifest.scheduler), csa: new IdentityWrite(g.layers, store, R, bank), ...(onStep && { onStep }),
     });
     return bank;
   }
 
-  private readPhase(banks: readonly IdentityBank[], settings: GenerationSettings): CsaPhase {
-    const layers = this.patchedLayers();
+  private readPhase(banks: readonly IdentityBank[], settings: GenerationSettings, g: Geometry): CsaPhase {
+    const layers = g.layers;
     if (banks.length === 0) return new PlainAttention(layers);
-    for (const bank of banks) checkBank(bank, this.modelHash, settings);
-    return new BankRead(layers, makeCsaPlan({ seed: readSeed(banks), steps: settings.steps, layers: this.csaLayers,
+    for (const bank of banks) checkBank(bank, this.modelHash, settings, g.sample);
+    return new BankRead(layers, makeCsaPlan({ seed: readSeed(banks), steps: settings.steps, layers: g.info,
       rates: new Map(), identityFrames: 0, schedule: this.schedule }), banks);
   }
 
@@ -274,12 +308,13 @@ export class StoryEngine {
     const images: RgbImage[] = new Array(frames.length);
     const pixels: Float32Tensor[] = new Array(frames.length);
     let done = 0;
+    const g = this.geometry(settings);
     for (const group of groupByCast(frames)) {
-      const phase = this.readPhase(group.banks, settings);
+      const phase = this.readPhase(group.banks, settings, g);
       for (let at = 0; at < group.indices.length; at += this.batchSize) {
         const idx = group.indices.slice(at, at + this.batchSize);
         const batch = idx.map((i) => frames[i]!);
-        const { pixels: x } = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, phase, onStep);
+        const { pixels: x } = await this.run(batch.map((f) => f.prompt), batch.map((f) => f.negativePrompt), batch.map((f) => f.seed), settings, g, phase, onStep);
         const rgb = toRgb(x);
         const per = x.data.length / idx.length;
         idx.forEach((i, k) => {
@@ -322,9 +357,12 @@ function checkSettings(s: GenerationSettings): void {
   if (!Number.isFinite(s.guidance) || s.guidance < 0) throw new RangeError(`guidance must be >= 0, got ${s.guidance}`);
 }
 
-function checkBank(bank: IdentityBank, model: string, s: GenerationSettings): void {
+function checkBank(bank: IdentityBank, model: string, s: GenerationSettings, sample: SampleShape): void {
   const h = bank.header;
   if (h.model !== model) throw new Error(`identity bank ${h.anchor.slice(0, 12)} was made with another model`);
+  if (h.width !== sample.width || h.height !== sample.height) {
+    throw new Error(`identity bank ${h.anchor.slice(0, 12)} holds tokens of a ${h.width}x${h.height} sample; this render is ${sample.width}x${sample.height}`);
+  }
   if (h.steps !== s.steps || h.scheduler !== s.scheduler) {
     throw new Error(`identity bank ${h.anchor.slice(0, 12)} holds ${h.steps} ${h.scheduler} steps; this render asks for ${s.steps} ${s.scheduler} steps`);
   }

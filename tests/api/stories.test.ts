@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SCHEDULER_NAMES } from '../../src/engine/schedulers';
 import { join } from 'node:path';
 import { TestApi, onlyError, startTestApi } from '../support/api-harness';
 import { CHARACTER_FIELDS, FRAME_FIELDS, createCharacter, createStory } from '../support/fixtures';
@@ -25,7 +26,7 @@ describe('characters, stories and frames', () => {
   it('creates characters with defaults and the given consistency settings', async () => {
     const r = await api.gql(`query($id: ID!) { node(id: $id) { ... on Character { ${CHARACTER_FIELDS} } } }`, { id: mira.id }, key);
     expect(r.data.node).toMatchObject({
-      name: 'Mira', model: 'story-world', seed: 5, anchorVersion: 1, negativePrompt: '', style: '',
+      name: 'Mira', seed: 5, anchorVersion: 1, negativePrompt: '', style: '',
       consistency: { identityFrames: 3, samplingRate: 0.75 },
     });
   });
@@ -56,7 +57,7 @@ describe('characters, stories and frames', () => {
 
   it('creates a story from a script: cast, captions, [NC], names', async () => {
     const story = await createStory(api, key, {
-      title: 'Lantern', characterIds: [mira.id, tomo.id], scheduler: 'EULER_A', seed: 3,
+      title: 'Lantern', characterIds: [mira.id, tomo.id], scheduler: 'EULER_ANCESTRAL', seed: 3,
       script: '[Mira] wakes up #Morning.\n\n[NC] an empty road #Quiet.\nboth walk #Together.\n[Tomo] waves',
     });
     expect(story.frameCount).toBe(4);
@@ -67,16 +68,21 @@ describe('characters, stories and frames', () => {
       [3, 'both walk', 'Together.', false, ['Mira', 'Tomo']],
       [4, 'Tomo waves', '', false, ['Tomo']],
     ]);
-    const settings = await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { scheduler width height seed steps guidance characters { name } } } }`, { id: story.id }, key);
+    const settings = await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { model scheduler width height seed steps guidance characters { name } } } }`, { id: story.id }, key);
     // Size, steps and guidance default from the story-world pack's manifest (32x32 shown x8).
     const { defaults } = JSON.parse(readFileSync(join(__dirname, '../../models/packs/story-world/manifest.json'), 'utf8')) as { defaults: { steps: number; guidance: number } };
-    expect(settings.data.node).toEqual({ scheduler: 'EULER_A', width: 256, height: 256, seed: 3, steps: defaults.steps, guidance: defaults.guidance, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
+    expect(settings.data.node).toEqual({ model: 'story-world', scheduler: 'EULER_ANCESTRAL', width: 256, height: 256, seed: 3, steps: defaults.steps, guidance: defaults.guidance, characters: [{ name: 'Mira' }, { name: 'Tomo' }] });
   });
 
-  it("refuses a size the story's model pack cannot render, naming the pack's size", async () => {
+  it("refuses a size the story's model pack cannot render, naming the sizes it takes", async () => {
     const r = await api.gql(`mutation { createStory(input: { title: "Big", width: 512, height: 256 }) { id } }`, {}, key);
-    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'width' });
-    expect(r.errors?.[0]?.message).toBe('width must be 256: the story-world model pack renders 256x256');
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED_SIZE', field: 'width' });
+    expect(r.errors?.[0]?.message).toBe('the story-world model pack does not render 512x256: it takes 32x32 times a whole display upscale (32x32, 64x64, 96x96, 128x128, ...)');
+  });
+
+  it('takes a whole display upscale of the story-world size', async () => {
+    const r = await api.gql(`mutation { createStory(input: { title: "Big", width: 512, height: 512 }) { width height model } }`, {}, key);
+    expect(r.data.createStory).toEqual({ width: 512, height: 512, model: 'story-world' });
   });
 
   it('adds, moves, updates and deletes frames, keeping positions dense', async () => {
@@ -148,5 +154,13 @@ describe('characters, stories and frames', () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe('one scheduler vocabulary', () => {
+  it("is the engine's names upper-cased in the GraphQL enum", () => {
+    const sdl = readFileSync(join(__dirname, '../../schema/story.graphql'), 'utf8');
+    const values = /enum Scheduler \{([^}]*)\}/.exec(sdl)![1]!.split(/\s+/).filter(Boolean);
+    expect(values).toEqual(SCHEDULER_NAMES.map((n) => n.toUpperCase()));
   });
 });

@@ -2,7 +2,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PackError, checkPackSessions, imageSize, loadPack, openPack, parseManifest } from '../../src/engine/pack';
+import { PackError, SDXL_BUCKETS, checkPackSessions, imageSize, loadPack, openPack, parseManifest, sizeAllowed } from '../../src/engine/pack';
 import { Runtime } from '../../src/engine/runtime';
 
 const ROOT = join(__dirname, '../..');
@@ -37,6 +37,25 @@ describe('parseManifest', () => {
   it('keeps a guidance of 0 as 0', () => {
     const r = raw(STORY);
     expect(parseManifest({ ...r, defaults: { ...r.defaults, guidance: 0 } }).defaults.guidance).toBe(0);
+  });
+
+  it("takes the sizes from the manifest, or else from the family: SD1.5's multiples of 64, SDXL's buckets, the native size otherwise", () => {
+    const r = raw(SD);
+    const sd = parseManifest(r).sizes;
+    expect(sd).toEqual({ kind: 'multiple', multipleOf: 64, min: 256, max: 1024 });
+    const native = { width: 192, height: 128 };
+    expect([[192, 128], [256, 320], [1024, 1024], [300, 256], [1088, 256], [192, 192]].map(([width, height]) => sizeAllowed(sd, native, { width: width!, height: height! })))
+      .toEqual([true, true, true, false, false, false]);
+    const { sizes: tinyBuckets, ...xlRaw } = raw(join(ROOT, 'models/packs/sdxl-tiny'));
+    expect(tinyBuckets.buckets).toHaveLength(4); // the tiny test pack declares its own, scaled down
+    const xl = parseManifest(xlRaw).sizes;
+    expect(xl).toEqual({ kind: 'buckets', buckets: SDXL_BUCKETS });
+    expect(sizeAllowed(xl, native, { width: 1152, height: 896 })).toBe(true);
+    expect(sizeAllowed(xl, native, { width: 1024, height: 1152 })).toBe(false);
+    expect(parseManifest({ ...r, family: 'mine' }).sizes).toEqual({ kind: 'native' });
+    expect(parseManifest(raw(STORY)).sizes).toEqual({ kind: 'native' });
+    expect(parseManifest({ ...r, sizes: { buckets: [[512, 768]] } }).sizes).toEqual({ kind: 'buckets', buckets: [{ width: 512, height: 768 }] });
+    expect(() => parseManifest({ ...r, sizes: { buckets: [[512]] } })).toThrow(/sizes\.buckets\[0\] must be \[width, height\]/);
   });
 
   it.each([

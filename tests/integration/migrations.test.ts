@@ -1,13 +1,16 @@
 import { createDataSource } from '../../src/db/data-source';
 import { migrate } from '../../src/db/database';
 import { StatementStats } from '../../src/db/statement-stats';
+import { MIGRATIONS } from '../../src/db/migrations';
 import { Logger } from '../../src/util/logger';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
   'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'image_file_deletions', 'images', 'projects', 'reference_image_sets',
-  'reference_images', 'renders', 'stories', 'story_characters', 'webhook_deliveries', 'webhook_messages', 'webhooks',
+  'reference_images', 'renders', 'stories', 'story_characters', 'webhook_deliveries', 'webhook_messages', 'webhooks', 'workers',
 ];
+/** Tables of the platform, not of a project: no project_id (their policy lets the app role read, never write). */
+const PLATFORM_TABLES = ['projects', 'workers'];
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -22,7 +25,7 @@ describe('migrations', () => {
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
-      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000']);
+      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -40,7 +43,7 @@ describe('migrations', () => {
       WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'migrations' ORDER BY 1`);
     for (const row of rows.rows) {
       expect({ table: row.table, rls: row.rls, policies: row.policies }).toEqual({ table: row.table, rls: true, policies: 1 });
-      if (row.table !== 'projects') expect({ table: row.table, notNull: row.project_not_null }).toEqual({ table: row.table, notNull: true });
+      if (!PLATFORM_TABLES.includes(row.table)) expect({ table: row.table, notNull: row.project_not_null }).toEqual({ table: row.table, notNull: true });
     }
     expect(rows.rows).toHaveLength(TABLES.length);
   });
@@ -60,6 +63,9 @@ describe('migrations', () => {
 
   it('revert cleanly and apply again', async () => {
     await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const storyModel = await db.owner.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'model' AND table_name IN ('stories', 'characters')`);
+    expect(storyModel.rows).toEqual([{ table_name: 'characters' }]);
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
     const rate = await db.owner.query(`SELECT is_nullable FROM information_schema.columns WHERE table_name = 'characters' AND column_name = 'sampling_rate'`);
     expect(rate.rows[0].is_nullable).toBe('NO');
     await db.dataSource.undoLastMigration({ transaction: 'each' });
@@ -78,7 +84,7 @@ describe('migrations', () => {
     const left = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     expect(left.rows.map((r) => r.tablename)).toEqual(['migrations']);
     const again = await db.dataSource.runMigrations({ transaction: 'each' });
-    expect(again).toHaveLength(6);
+    expect(again).toHaveLength(MIGRATIONS.length);
   });
 });
 
@@ -93,8 +99,8 @@ describe('ON DELETE rules', () => {
     const seed = async (name: string) => {
       const { rows: [p] } = await db.owner.query(`INSERT INTO projects (name) VALUES ($1) RETURNING id`, [name]);
       const { rows: [c] } = await db.owner.query(`INSERT INTO characters (project_id, name, description, seed) VALUES ($1, 'c', 'd', 1) RETURNING id`, [p.id]);
-      const { rows: [s] } = await db.owner.query(`INSERT INTO stories (project_id, title, width, height, steps, guidance, scheduler, seed)
-        VALUES ($1, 't', 64, 64, 10, 5, 'ddim', 1) RETURNING id`, [p.id]);
+      const { rows: [s] } = await db.owner.query(`INSERT INTO stories (project_id, title, model, width, height, steps, guidance, scheduler, seed)
+        VALUES ($1, 't', 'story-world', 64, 64, 10, 5, 'ddim', 1) RETURNING id`, [p.id]);
       await db.owner.query(`INSERT INTO story_characters (story_id, character_id, project_id, position) VALUES ($1, $2, $3, 0)`, [s.id, c.id, p.id]);
       const { rows: [f] } = await db.owner.query(`INSERT INTO frames (project_id, story_id, position, prompt) VALUES ($1, $2, 1, 'p') RETURNING id`, [p.id, s.id]);
       const { rows: [i] } = await db.owner.query(`INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
@@ -148,7 +154,7 @@ describe('migrate() from several processes at once', () => {
     try {
       const log = new Logger('error', {}, () => undefined);
       const results = await Promise.all([first.dataSource, ...others].map((ds) => migrate(ds, log)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 6]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
     } finally {
       await Promise.all(others.map((ds) => ds.destroy()));
       await first.drop();

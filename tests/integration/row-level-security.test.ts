@@ -27,8 +27,8 @@ describe('row-level security', () => {
       await db.owner.query(
         `INSERT INTO characters (project_id, name, description, seed) VALUES ($1, $2, 'someone', 1), ($1, $3, 'someone else', 2)`,
         [id, `${name}-one`, `${name}-two`]);
-      await db.owner.query(`INSERT INTO stories (project_id, title, width, height, steps, guidance, scheduler, seed)
-        VALUES ($1, $2, 64, 64, 10, 5, 'ddim', 1)`, [id, `${name} story`]);
+      await db.owner.query(`INSERT INTO stories (project_id, title, model, width, height, steps, guidance, scheduler, seed)
+        VALUES ($1, $2, 'story-world', 64, 64, 10, 5, 'ddim', 1)`, [id, `${name} story`]);
     }
   });
   afterAll(() => db.drop());

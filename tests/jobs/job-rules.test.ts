@@ -42,10 +42,10 @@ describe('job rules', () => {
     expect(await queued()).toBe(entries);
   });
 
-  it("refuses a character whose model pack is not installed", async () => {
-    const stranger = await createCharacter(api, key, 'Stranger', { model: 'no-such-pack' });
-    const r = await api.gql(`mutation($c: ID!) { buildCharacterAnchor(characterId: $c) { job { id } } }`, { c: stranger.id }, key);
-    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'characterId' });
+  it("refuses an anchor on a model pack that is not installed", async () => {
+    const stranger = await createCharacter(api, key, 'Stranger');
+    const r = await api.gql(`mutation($c: ID!) { buildCharacterAnchor(characterId: $c, model: "no-such-pack") { job { id } } }`, { c: stranger.id }, key);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNKNOWN_MODEL', field: 'model' });
     expect(r.errors?.[0]?.message).toMatch(/no-such-pack.*not installed.*story-world/);
   });
 

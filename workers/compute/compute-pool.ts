@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
 import type { Logger } from '../../src/util/logger';
 import { projectRoot } from '../../src/util/project-root';
 import type { ComputeReply, ComputeRequest, ComputeThreadData } from './protocol';
@@ -47,6 +48,10 @@ interface Slot {
 export interface ComputePoolOptions {
   size: number;
   ortThreads: number;
+  /** ONNX Runtime execution providers of the threads' sessions, in order; `['cpu']` when omitted. */
+  executionProviders?: ExecutionProvider[];
+  /** The GPU the `cuda` provider uses; 0 when omitted. */
+  cudaDeviceId?: number;
   /**
    * The module a thread runs, compute-thread by default. Tests wrap it to make a thread die
    * between two steps: terminate() from outside, mid-run, would abort the whole process.
@@ -127,7 +132,12 @@ export class ComputePool {
 
   private spawn(): Slot {
     const cancel = new SharedArrayBuffer(4);
-    const data: ComputeThreadData = { cancel, ortThreads: this.options.ortThreads };
+    const data: ComputeThreadData = {
+      cancel,
+      ortThreads: this.options.ortThreads,
+      executionProviders: [...(this.options.executionProviders ?? ['cpu'])],
+      cudaDeviceId: this.options.cudaDeviceId ?? 0,
+    };
     const worker = threadWorker(data, this.options.threadModule);
     const slot: Slot = { worker, cancel: new Int32Array(cancel), task: undefined };
     worker.on('message', (reply: ComputeReply) => {

@@ -1,7 +1,8 @@
 /**
- * A compute thread: opens each model pack once (a StoryEngine, with its ONNX Runtime sessions)
- * and serves build-bank and render requests one at a time, reporting progress per denoising
- * step. ONNX Runtime's run() keeps this thread busy, which is why it is not the main thread.
+ * A compute thread: opens each model pack once (a StoryEngine, with its ONNX Runtime sessions on
+ * the execution providers and CUDA device the pool was configured with) and serves build-bank
+ * and render requests one at a time, reporting progress per denoising step. ONNX Runtime's run()
+ * keeps this thread busy, which is why it is not the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { StoryEngine } from '../../src/engine/story-engine';
@@ -9,7 +10,7 @@ import { IdentityBank } from '../../src/engine/story/identity-bank';
 import type { Float32Tensor } from '../../src/engine/tensor';
 import type { ComputeReply, ComputeRequest, ComputeThreadData, Judgement } from './protocol';
 
-const { cancel, ortThreads } = workerData as ComputeThreadData;
+const { cancel, ortThreads, executionProviders, cudaDeviceId } = workerData as ComputeThreadData;
 const cancelled = new Int32Array(cancel);
 const engines = new Map<string, Promise<StoryEngine>>();
 
@@ -18,7 +19,7 @@ class Cancelled extends Error {}
 function engine(packDir: string): Promise<StoryEngine> {
   let opened = engines.get(packDir);
   if (!opened) {
-    opened = StoryEngine.open(packDir, { judge: true, runtime: { intraOpThreads: ortThreads, interOpThreads: 1 } });
+    opened = StoryEngine.open(packDir, { judge: true, runtime: { executionProviders, cudaDeviceId, intraOpThreads: ortThreads, interOpThreads: 1 } });
     opened.catch(() => engines.delete(packDir));
     engines.set(packDir, opened);
   }

@@ -6,6 +6,7 @@
  */
 import type { AnchorRecipe, GenerationSettings } from '../../src/engine/story-engine';
 import type { RgbImage } from '../../src/engine/pipelines/decode';
+import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
 
 export interface BuildBankRequest {
   op: 'buildBank';
@@ -45,4 +46,8 @@ export interface ComputeThreadData {
   cancel: SharedArrayBuffer;
   /** ONNX Runtime intra-op threads per session. */
   ortThreads: number;
+  /** ONNX Runtime execution providers of every session, in order (STORYFORGE_EXECUTION_PROVIDERS). */
+  executionProviders: ExecutionProvider[];
+  /** The GPU of the `cuda` provider (STORYFORGE_CUDA_DEVICE). */
+  cudaDeviceId: number;
 }

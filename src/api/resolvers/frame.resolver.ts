@@ -6,6 +6,7 @@ import type { UpdateFrameInput } from '../../domain/frames/frame.service';
 import type { RequestContext } from '../context';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
 import { toConnection } from './connection';
+import { withFrameIds } from './story.resolver';
 
 const VARIANTS = { PNG: 'imageId', WEBP: 'webpImageId', THUMBNAIL: 'thumbnailImageId' } as const;
 
@@ -24,7 +25,8 @@ export const frameResolvers = {
       const storyId = fromGlobalId(args.storyId, 'Story', 'storyId');
       const frames = await ctx.services.frames.add(ctx.session, storyId, args.script, args.position);
       ctx.wrote();
-      return { story: await required(ctx.loaders.story.load(storyId), 'story'), frames };
+      const story = await required(ctx.loaders.story.load(storyId), 'story');
+      return { story, frames, warnings: withFrameIds(await ctx.services.prompts.warnings(story, frames, await ctx.loaders.cast.load(storyId))) };
     },
     updateFrame: async (_: unknown, args: { id: string; input: UpdateFrameArgs }, ctx: RequestContext) => {
       ctx.require('editor');
@@ -63,6 +65,10 @@ export const frameResolvers = {
     currentRender: (f: Frame, _: unknown, ctx: RequestContext) => ctx.loaders.currentRender.load(f.id).then((r) => r ?? null),
     renders: async (f: Frame, args: { first?: number; after?: string }, ctx: RequestContext) =>
       toConnection(await ctx.loaders.renderPage.load({ frameId: f.id, first: args.first, after: args.after })),
+    promptWarnings: async (f: Frame, _: unknown, ctx: RequestContext) => {
+      const story = await required(ctx.loaders.story.load(f.storyId), 'story');
+      return withFrameIds(await ctx.services.prompts.warnings(story, [f], await ctx.loaders.cast.load(f.storyId)));
+    },
   },
 
   Render: {
@@ -75,6 +81,7 @@ export const frameResolvers = {
     image: (r: Render, _: unknown, ctx: RequestContext) => required(ctx.loaders.image.load(r.imageId), 'image'),
     thumbnail: async (r: Render, _: unknown, ctx: RequestContext) =>
       r.thumbnailImageId ? ((await ctx.loaders.image.load(r.thumbnailImageId)) ?? null) : null,
+    promptWarnings: (r: Render) => r.promptWarnings.map((w) => ({ ...w, frameId: toGlobalId('Frame', r.frameId) })),
     anchorVersions: (r: Render) =>
       Object.fromEntries(Object.entries(r.anchorVersions).map(([id, version]) => [toGlobalId('Character', id), version])),
   },

@@ -1,6 +1,7 @@
 import { characterResolvers } from './character.resolver';
 import { frameResolvers } from './frame.resolver';
 import { jobResolvers } from './job.resolver';
+import { modelResolvers } from './model.resolver';
 import { nodeResolvers } from './node.resolver';
 import { projectResolvers } from './project.resolver';
 import { DateTime, JSONScalar } from './scalars';
@@ -11,5 +12,5 @@ import { webhookResolvers } from './webhook.resolver';
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, subscriptionResolvers, webhookResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, modelResolvers, subscriptionResolvers, webhookResolvers,
 ];

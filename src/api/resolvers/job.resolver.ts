@@ -1,4 +1,5 @@
 import type { GenerationJob } from '../../db/entities/generation-job.entity';
+import type { RenderJobRequest } from '../../domain/jobs/job-request';
 import type { RequestContext } from '../context';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
 import { toConnection } from './connection';
@@ -14,9 +15,9 @@ export const jobResolvers = {
   },
 
   Mutation: {
-    buildCharacterAnchor: async (_: unknown, args: { characterId: string }, ctx: RequestContext) => {
+    buildCharacterAnchor: async (_: unknown, args: { characterId: string; model?: string | null }, ctx: RequestContext) => {
       const actor = ctx.require('editor');
-      const job = await ctx.services.jobs.buildAnchor(ctx.session, actor, fromGlobalId(args.characterId, 'Character', 'characterId'), ctx.idempotencyKey);
+      const job = await ctx.services.jobs.buildAnchor(ctx.session, actor, fromGlobalId(args.characterId, 'Character', 'characterId'), args.model, ctx.idempotencyKey);
       ctx.wrote();
       return { job };
     },
@@ -53,5 +54,9 @@ export const jobResolvers = {
     character: async (j: GenerationJob, _: unknown, ctx: RequestContext) =>
       (j.characterId ? ((await ctx.loaders.character.load(j.characterId)) ?? null) : null),
     renders: (j: GenerationJob, _: unknown, ctx: RequestContext) => ctx.loaders.jobRenders.load(j.id),
+    promptWarnings: (j: GenerationJob) => {
+      const frames = (j.request as Partial<RenderJobRequest>).frames ?? [];
+      return frames.flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: toGlobalId('Frame', f.frameId), position: f.position })));
+    },
   },
 };

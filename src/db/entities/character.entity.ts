@@ -1,9 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /**
- * A character's anchor is (model, description, style, seed, consistency settings, reference set).
- * Any change to those bumps `anchorVersion`; renders record the version they were made with, and
- * the engine's identity bank is cached per (character, anchorVersion).
+ * A character's anchor is (description, style, seed, consistency settings, reference set). Any
+ * change to those bumps `anchorVersion`; renders record the version they were made with, and
+ * the engine's identity bank is kept per (character, anchorVersion, model): a story's model draws it.
  */
 @Entity('characters')
 export class Character {
@@ -14,8 +14,6 @@ export class Character {
   @Column('text') description: string;
   @Column('text') negativePrompt: string;
   @Column('varchar', { length: 200 }) style: string;
-  /** Model pack name. */
-  @Column('varchar', { length: 100 }) model: string;
   @Column('int') seed: number;
   /** CSA: how many frames the identity bank is written from. */
   @Column('int') identityFrames: number;

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { PromptWarning } from '../../domain/prompts/prompt-warnings';
 
 /** One generated image of a frame, with everything needed to make it again bit for bit. */
 @Entity('renders')
@@ -27,6 +28,8 @@ export class Render {
   @Column('jsonb') timings: Record<string, number>;
   @Column('int', { nullable: true }) durationMs: number | null;
   @Column('real', { nullable: true }) consistencyScore: number | null;
+  /** What the prompt lost on the way to the text encoder (truncation, unknown words). */
+  @Column('jsonb') promptWarnings: PromptWarning[];
   /** At most one current render per frame (partial unique index). */
   @Column('boolean') isCurrent: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

@@ -1,7 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export type Scheduler = 'ddim' | 'euler_a' | 'dpmpp_2m';
-export const SCHEDULERS: readonly Scheduler[] = ['ddim', 'euler_a', 'dpmpp_2m'];
+import type { SchedulerName } from '../../engine/schedulers';
 
 @Entity('stories')
 export class Story {
@@ -13,7 +11,9 @@ export class Story {
   @Column('int') height: number;
   @Column('int') steps: number;
   @Column('real') guidance: number;
-  @Column('varchar', { length: 20 }) scheduler: Scheduler;
+  @Column('varchar', { length: 20 }) scheduler: SchedulerName;
+  /** The model pack every frame renders with. */
+  @Column('varchar', { length: 100 }) model: string;
   @Column('int') seed: number;
   /** Kept in step with the frames by the frame service (under the story's row lock). */
   @Column('int') frameCount: number;

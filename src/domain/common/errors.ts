@@ -6,6 +6,10 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The named model pack is not installed in this deployment. */
+  UNKNOWN_MODEL = 'UNKNOWN_MODEL',
+  /** The model pack does not render that width and height. */
+  UNSUPPORTED_SIZE = 'UNSUPPORTED_SIZE',
 }
 
 /** An expected failure: a stable code, a message for people, and the input field at fault. */
@@ -24,6 +28,8 @@ export class AppError extends Error {
 
 export const badInput = (field: string, message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message, field);
 export const notFound = (field: string, what: string): AppError => new AppError(ErrorCode.NOT_FOUND, `${what} not found`, field);
+export const unknownModel = (field: string, message: string): AppError => new AppError(ErrorCode.UNKNOWN_MODEL, message, field);
+export const unsupportedSize = (field: string, message: string): AppError => new AppError(ErrorCode.UNSUPPORTED_SIZE, message, field);
 export const conflict = (field: string, message: string): AppError => new AppError(ErrorCode.CONFLICT, message, field);
 export const forbidden = (message: string): AppError => new AppError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message: string): AppError => new AppError(ErrorCode.UNAUTHENTICATED, message);

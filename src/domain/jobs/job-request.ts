@@ -4,6 +4,7 @@
  * and a retry renders the same pictures.
  */
 import type { SchedulerName } from '../../engine/schedulers';
+import type { PromptWarning } from '../prompts/prompt-warnings';
 
 export type JobKind = 'anchor' | 'story' | 'frame';
 
@@ -11,13 +12,18 @@ export interface EngineSettings {
   scheduler: SchedulerName;
   steps: number;
   guidance: number;
+  /** The size the engine draws (before any display upscale); absent in jobs queued before sizes existed. */
+  width?: number;
+  height?: number;
 }
 
 export interface FrameJob {
   frameId: string;
   position: number;
-  /** The full prompt the text encoder gets (characters' descriptions + the frame's prompt). */
+  /** The full prompt the text encoder gets (characters' descriptions + the frame's prompt + the style, within budget). */
   prompt: string;
+  /** What the prompt lost on the way (absent in jobs queued before warnings existed). */
+  promptWarnings?: PromptWarning[];
   negativePrompt: string;
   seed: number;
   /** In cast order; empty for a frame without characters. */
@@ -34,6 +40,8 @@ export interface RenderJobRequest {
   kind: 'story' | 'frame';
   pack: string;
   settings: EngineSettings;
+  /** Whole-number display upscale of the pictures (native-only packs); absent: the pack's own. */
+  upscale?: number;
   storyId: string;
   frames: FrameJob[];
   anchors: AnchorRef[];
@@ -58,4 +66,6 @@ export enum JobErrorCode {
   WORKER_CRASHED = 'WORKER_CRASHED',
   /** What the job refers to is gone (the story, frame or character was deleted). */
   GONE = 'GONE',
+  /** No live worker served the job's model pack for the configured time. */
+  NO_WORKER = 'NO_WORKER',
 }

@@ -6,12 +6,13 @@ import { Story } from '../../db/entities/story.entity';
 import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated } from '../../events/publisher';
 import { JobQueue, queueForPack } from '../../jobs/queue';
-import type { PackInfo, PackRegistry } from '../../packs/pack-registry';
+import { PackInfo, PackRegistry, renderGeometry, sizesInWords } from '../../packs/pack-registry';
 import type { Actor } from '../common/actor';
-import { badInput, conflict, isUniqueViolation, notFound, rateLimited } from '../common/errors';
+import { badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, oneOf, requiredText, seed as validSeed } from '../common/validation';
+import { installedPack } from '../stories/story-settings';
 import { AnchorRef, EngineSettings, FrameJob, JobKind, JobRequest } from './job-request';
 import { anchorRecipe, framePrompt, frameSeed, negativePrompt } from './prompts';
 
@@ -26,8 +27,6 @@ export interface RegenerateInput {
   seed?: number | null;
   prompt?: string | null;
 }
-
-const ENGINE_SCHEDULER = { ddim: 'ddim', euler_a: 'euler_ancestral', dpmpp_2m: 'dpmpp_2m' } as const;
 
 /** Serialises job creation per project, so the limit check and the insert cannot interleave. */
 const JOBS_LOCK = 1_917_650_001;
@@ -45,12 +44,13 @@ export class JobService {
     private readonly randomSeed: () => number,
   ) {}
 
-  async buildAnchor(session: TenantSession, actor: Actor, characterId: string, idempotencyKey?: string): Promise<GenerationJob> {
-    const asked = { operation: 'buildCharacterAnchor', characterId };
+  /** `model`: the pack to build the bank for (default: the deployment's default model), at its native size. */
+  async buildAnchor(session: TenantSession, actor: Actor, characterId: string, model: string | null | undefined, idempotencyKey?: string): Promise<GenerationJob> {
+    const pack = installedPack(this.packs, model ?? this.defaultPack, 'model');
+    const asked = { operation: 'buildCharacterAnchor', characterId, ...(model != null && { model }) };
     return this.start(session, actor, { kind: 'anchor', characterId }, { key: idempotencyKey, asked }, async () => {
       const character = await session.one(Character, `SELECT * FROM characters WHERE id = $1 FOR SHARE`, [characterId]);
       if (!character) throw notFound('characterId', 'character');
-      const pack = this.packFor(character.model, 'characterId');
       const [anchor] = await this.anchors(session, [character], pack);
       return { pack, request: { kind: 'anchor', pack: pack.name, settings: packSettings(pack), anchor: anchor! }, framesTotal: 0 };
     });
@@ -107,29 +107,33 @@ export class JobService {
 
   private async renderJob(session: TenantSession, kind: 'story' | 'frame', story: Story, frames: Frame[],
     overrides: Map<string, { seed: number; prompt: string | undefined }>) {
-    const pack = this.packFor(this.defaultPack, kind === 'story' ? 'storyId' : 'frameId');
+    const field = kind === 'story' ? 'storyId' : 'frameId';
+    const pack = installedPack(this.packs, story.model, field);
+    const geometry = renderGeometry(pack, story);
+    if (!geometry) throw unsupportedSize(field, `the story is ${story.width}x${story.height}, which the ${pack.name} model pack does not render (it takes ${sizesInWords(pack)}); change the story's size`);
     const cast = await session.rows(Character,
       `SELECT c.* FROM story_characters sc JOIN characters c ON c.id = sc.character_id WHERE sc.story_id = $1 ORDER BY sc.position FOR SHARE OF c`,
       [story.id]);
     const shown = (f: Frame) => (f.noCharacter ? [] : f.characterIds ? cast.filter((c) => f.characterIds!.includes(c.id)) : cast);
     const needed = cast.filter((c) => frames.some((f) => shown(f).includes(c)));
-    for (const c of needed) {
-      if (c.model !== pack.name) throw badInput(kind === 'story' ? 'storyId' : 'frameId', `${c.name} uses the ${c.model} model pack; this story renders with ${pack.name}`);
-    }
     const anchors = await this.anchors(session, needed, pack);
+    const meter = await this.packs.tokenizer(pack);
     const jobs: FrameJob[] = frames.map((f) => {
       const people = shown(f);
       const override = overrides.get(f.id);
+      const composed = framePrompt(f, people, story, meter, override?.prompt);
       return {
         frameId: f.id, position: f.position,
-        prompt: framePrompt(f, people, story, override?.prompt),
+        prompt: composed.prompt,
+        promptWarnings: composed.warnings,
         negativePrompt: negativePrompt(people, pack),
         seed: override?.seed ?? frameSeed(f, story),
         characterIds: people.map((c) => c.id),
       };
     });
-    const settings: EngineSettings = { scheduler: ENGINE_SCHEDULER[story.scheduler], steps: story.steps, guidance: story.guidance };
-    return { pack, request: { kind, pack: pack.name, settings, storyId: story.id, frames: jobs, anchors } satisfies JobRequest, framesTotal: frames.length, storyId: story.id };
+    const settings: EngineSettings = { scheduler: story.scheduler, steps: story.steps, guidance: story.guidance, ...geometry.engine };
+    return { pack, request: { kind, pack: pack.name, settings, upscale: geometry.upscale, storyId: story.id, frames: jobs, anchors } satisfies JobRequest,
+      framesTotal: frames.length, storyId: story.id };
   }
 
   /** The anchor row of each character's current version for this model, made on first use. */
@@ -145,12 +149,6 @@ export class JobService {
       refs.push({ anchorId: anchor.id, characterId: c.id, version: anchor.version });
     }
     return refs;
-  }
-
-  private packFor(name: string, field: string): PackInfo {
-    const pack = this.packs.get(name);
-    if (!pack) throw badInput(field, `the model pack "${name}" is not installed (installed: ${this.packs.names.join(', ') || 'none'})`);
-    return pack;
   }
 
   private async start(session: TenantSession, actor: Actor, target: JobTarget,
@@ -238,7 +236,8 @@ function idempotencyKeyReused(by: string) {
   return conflict('Idempotency-Key', `this Idempotency-Key was already used by ${by}; send a new key for a new request`);
 }
 
+/** An anchor built on its own: the pack's defaults at its native size. */
 export function packSettings(pack: PackInfo): EngineSettings {
   const d = pack.manifest.defaults;
-  return { scheduler: d.scheduler, steps: d.steps, guidance: d.guidance };
+  return { scheduler: d.scheduler, steps: d.steps, guidance: d.guidance, ...pack.native };
 }

@@ -5,10 +5,12 @@ import type { Frame } from '../../db/entities/frame.entity';
 import type { Story } from '../../db/entities/story.entity';
 import type { PackInfo } from '../../packs/pack-registry';
 import { MAX_SEED } from '../common/validation';
+import { ComposedPrompt, PromptMeter, composePrompt } from '../prompts/prompt-warnings';
 
-/** Characters' identity descriptions, then the frame's own prompt, then the story's style. */
-export function framePrompt(frame: Pick<Frame, 'prompt'>, characters: readonly Pick<Character, 'description'>[], story: Pick<Story, 'style'>, prompt = frame.prompt): string {
-  return [...characters.map((c) => c.description), prompt, story.style].map((p) => p.trim()).filter(Boolean).join(' ');
+/** Characters' identity descriptions, then the frame's own prompt, then the story's style, within the pack's token budget. */
+export function framePrompt(frame: Pick<Frame, 'prompt'>, characters: readonly Pick<Character, 'name' | 'description'>[], story: Pick<Story, 'style'>,
+  meter: PromptMeter, prompt = frame.prompt): ComposedPrompt {
+  return composePrompt({ characters, frame: prompt, style: story.style }, meter);
 }
 
 export function negativePrompt(characters: readonly Pick<Character, 'negativePrompt'>[], pack: PackInfo): string {

@@ -3,6 +3,7 @@
  * the frame's current render, in one savepoint under the frame's row lock. At most one render per
  * (job, frame): a retried job that already saved a frame gets the saved render back.
  */
+import type { PromptWarning } from '../prompts/prompt-warnings';
 import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated, storyUpdated } from '../../events/publisher';
 import { forgetStoredFiles } from './image-release';
@@ -35,6 +36,7 @@ export interface NewRender {
   timings: Record<string, number>;
   durationMs: number;
   consistencyScore: number | null;
+  promptWarnings: PromptWarning[];
 }
 
 async function imageId(session: TenantSession, image: StoredImage): Promise<string> {
@@ -62,10 +64,11 @@ export async function saveRender(session: TenantSession, r: NewRender): Promise<
     await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
     const [render] = await session.query<{ id: string }>(
       `INSERT INTO renders (project_id, frame_id, job_id, image_id, webp_image_id, thumbnail_image_id, prompt, negative_prompt, seed,
-         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, is_current)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, true) RETURNING id`,
+         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, prompt_warnings, is_current)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, true) RETURNING id`,
       [session.projectId, r.frameId, r.jobId, png, webp, thumbnail, r.prompt, r.negativePrompt, r.seed, r.steps, r.guidance,
-        r.scheduler, r.model, r.width, r.height, r.anchorVersions, r.timings, Math.round(r.durationMs), r.consistencyScore]);
+        r.scheduler, r.model, r.width, r.height, r.anchorVersions, r.timings, Math.round(r.durationMs), r.consistencyScore,
+        JSON.stringify(r.promptWarnings)]);
     await session.query(
       `UPDATE generation_jobs SET frames_done = (SELECT count(*) FROM renders WHERE job_id = $1), updated_at = now() WHERE id = $1`, [r.jobId]);
     await jobUpdated(session, { id: r.jobId, storyId: frame.story_id });

@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { SCHEDULERS, Scheduler } from '../../db/entities/story.entity';
-import type { PackInfo } from '../../packs/pack-registry';
-import { badInput } from '../common/errors';
+import { SCHEDULER_NAMES, SchedulerName } from '../../engine/schedulers';
+import { PackInfo, PackRegistry, renderGeometry, sizesInWords } from '../../packs/pack-registry';
+import { unknownModel, unsupportedSize } from '../common/errors';
 import { LIMITS, MAX_SEED, intInRange, numberInRange, oneOf, optionalText, requiredText, seed } from '../common/validation';
 
 export interface StorySettingsInput {
   title?: string | null;
   style?: string | null;
+  model?: string | null;
   width?: number | null;
   height?: number | null;
   steps?: number | null;
@@ -18,46 +19,58 @@ export interface StorySettingsInput {
 export interface StorySettings {
   title: string;
   style: string;
+  model: string;
   width: number;
   height: number;
   steps: number;
   guidance: number;
-  scheduler: Scheduler;
+  scheduler: SchedulerName;
   seed: number;
 }
 
-/** Defaults for a new story when no model pack is installed; a pack's manifest gives its own. */
-export const STORY_DEFAULTS = { width: 512, height: 512, steps: 25, guidance: 7.5, scheduler: 'ddim' as Scheduler };
+/** Steps and guidance a story may ask of any pack. */
+export const STEP_RANGE = { min: 1, max: 150 } as const;
+export const GUIDANCE_RANGE = { min: 0, max: 30 } as const;
 
-const ENGINE_SCHEDULERS: Record<string, Scheduler> = { ddim: 'ddim', euler_ancestral: 'euler_a', dpmpp_2m: 'dpmpp_2m' };
-
-/** A story's defaults from the pack it renders with: its display size, steps, guidance and scheduler. */
-export function packDefaults(pack: PackInfo | undefined): typeof STORY_DEFAULTS {
-  if (!pack) return STORY_DEFAULTS;
-  const d = pack.manifest.defaults;
-  return { width: pack.width, height: pack.height, steps: d.steps, guidance: d.guidance, scheduler: ENGINE_SCHEDULERS[d.scheduler] ?? 'ddim' };
+/** The installed pack named `name`, or UNKNOWN_MODEL naming the installed ones. */
+export function installedPack(packs: PackRegistry, name: string, field = 'model'): PackInfo {
+  const pack = packs.get(name);
+  if (!pack) throw unknownModel(field, `the model pack "${name}" is not installed here (installed: ${packs.names.join(', ') || 'none'})`);
+  return pack;
 }
 
 /**
- * Validates a story's settings, defaulting from `pack` (the model pack its frames render with).
- * The engine renders at the pack's native sample size, so a pack fixes the width and height.
+ * Validates a story's settings. A new story takes its model from the input or the deployment's
+ * default, and its size, steps, guidance and scheduler from that pack's defaults. Changing the
+ * model of a story resets what the new pack cannot keep (a size it does not render) to its
+ * defaults, unless the update names them; what it can keep, it keeps.
  */
-export function storySettings(input: StorySettingsInput, base?: StorySettings, pack?: PackInfo): StorySettings {
-  const defaults = packDefaults(pack);
-  const size = (field: 'width' | 'height') => {
-    const value = intInRange(field, input[field] ?? base?.[field] ?? defaults[field], 32, 2048);
-    if (value % 8 !== 0) throw badInput(field, `${field} must be a multiple of 8`);
-    if (pack && (input[field] != null || !base) && value !== pack[field]) throw badInput(field, `${field} must be ${pack[field]}: the ${pack.name} model pack renders ${pack.width}x${pack.height}`);
-    return value;
-  };
+export function storySettings(input: StorySettingsInput, base: StorySettings | undefined, packs: PackRegistry, defaultModel: string): StorySettings {
+  const model = requiredText('model', input.model ?? base?.model ?? defaultModel, LIMITS.modelLength);
+  const pack = installedPack(packs, model);
+  const d = pack.manifest.defaults;
+  const switched = base !== undefined && base.model !== model;
+  const keep = <K extends keyof StorySettings>(k: K): StorySettings[K] | undefined => base?.[k];
+
+  let width = intInRange('width', input.width ?? keep('width') ?? pack.width, 1, 4096);
+  let height = intInRange('height', input.height ?? keep('height') ?? pack.height, 1, 4096);
+  if (switched && input.width == null && input.height == null && !renderGeometry(pack, { width, height })) {
+    width = pack.width;
+    height = pack.height;
+  }
+  if (!renderGeometry(pack, { width, height })) {
+    const field = input.height != null && input.width == null ? 'height' : 'width';
+    throw unsupportedSize(field, `the ${pack.name} model pack does not render ${width}x${height}: it takes ${sizesInWords(pack)}`);
+  }
   return {
     title: requiredText('title', input.title ?? base?.title ?? '', LIMITS.titleLength),
     style: optionalText('style', input.style ?? base?.style ?? '', LIMITS.styleLength),
-    width: size('width'),
-    height: size('height'),
-    steps: intInRange('steps', input.steps ?? base?.steps ?? defaults.steps, 1, 150),
-    guidance: numberInRange('guidance', input.guidance ?? base?.guidance ?? defaults.guidance, 0, 30),
-    scheduler: oneOf('scheduler', input.scheduler ?? base?.scheduler ?? defaults.scheduler, SCHEDULERS),
+    model,
+    width,
+    height,
+    steps: intInRange('steps', input.steps ?? keep('steps') ?? d.steps, STEP_RANGE.min, STEP_RANGE.max),
+    guidance: numberInRange('guidance', input.guidance ?? keep('guidance') ?? d.guidance, GUIDANCE_RANGE.min, GUIDANCE_RANGE.max),
+    scheduler: oneOf('scheduler', input.scheduler ?? keep('scheduler') ?? d.scheduler, SCHEDULER_NAMES),
     seed: seed('seed', input.seed ?? base?.seed ?? randomInt(0, MAX_SEED)),
   };
 }

@@ -7,7 +7,7 @@ import { insertFrames } from '../frames/frame-writer';
 import { lockImagesOfFrames, releaseImages } from '../renders/image-release';
 import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
-import type { PackInfo } from '../../packs/pack-registry';
+import type { PackRegistry } from '../../packs/pack-registry';
 import { StorySettingsInput, storySettings } from './story-settings';
 import { storyUpdated } from '../../events/publisher';
 
@@ -21,18 +21,18 @@ export interface UpdateStoryInput extends StorySettingsInput {
 }
 
 export class StoryService {
-  /** `pack`: the model pack stories render with (its manifest gives defaults and sizes). */
-  constructor(private readonly pack?: PackInfo) {}
+  /** `packs`: the installed model packs (each story names one; their manifests give defaults and sizes). */
+  constructor(private readonly packs: PackRegistry, private readonly defaultModel: string) {}
 
   async create(session: TenantSession, input: CreateStoryInput): Promise<Story> {
-    const settings = storySettings(input, undefined, this.pack);
+    const settings = storySettings(input, undefined, this.packs, this.defaultModel);
     return session.atomically(async () => {
       const cast = await resolveCast(session, input.characterIds ?? []);
       const frames = parseScript(input.script ?? '', cast.map((c) => c.name));
       const story = (await session.one(Story,
-        `INSERT INTO stories (project_id, title, style, width, height, steps, guidance, scheduler, seed, frame_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [session.projectId, settings.title, settings.style, settings.width, settings.height, settings.steps,
+        `INSERT INTO stories (project_id, title, style, model, width, height, steps, guidance, scheduler, seed, frame_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+        [session.projectId, settings.title, settings.style, settings.model, settings.width, settings.height, settings.steps,
           settings.guidance, settings.scheduler, settings.seed, frames.length]))!;
       await replaceCast(session, story.id, cast);
       await insertFrames(session, story.id, frames, cast, 1);
@@ -44,17 +44,18 @@ export class StoryService {
     return session.atomically(async () => {
       const current = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR UPDATE`, [id]);
       if (!current) throw notFound('id', 'story');
-      const settings = storySettings(input, current, this.pack);
+      // Renders remember the model they were made with; the characters' banks for a new model are built when first needed.
+      const settings = storySettings(input, current, this.packs, this.defaultModel);
       if (input.characterIds) {
         const cast = await resolveCast(session, input.characterIds);
         await ensureFramesFitCast(session, id, cast.map((c) => c.id));
         await replaceCast(session, id, cast);
       }
       const story = (await session.one(Story,
-        `UPDATE stories SET title = $2, style = $3, width = $4, height = $5, steps = $6, guidance = $7,
-           scheduler = $8, seed = $9, updated_at = now()
+        `UPDATE stories SET title = $2, style = $3, model = $4, width = $5, height = $6, steps = $7, guidance = $8,
+           scheduler = $9, seed = $10, updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, settings.title, settings.style, settings.width, settings.height, settings.steps, settings.guidance,
+        [id, settings.title, settings.style, settings.model, settings.width, settings.height, settings.steps, settings.guidance,
           settings.scheduler, settings.seed]))!;
       await storyUpdated(session, id);
       return story;

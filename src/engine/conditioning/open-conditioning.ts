@@ -7,7 +7,7 @@ import { PromptEncoder } from './prompt-encoder';
 import { TextConditioning } from './text-conditioning';
 import { TextTimeConditioning } from './text-time-conditioning';
 
-function tokenizerSpec(t: TextEncoderSpec): TokenizerSpec {
+export function tokenizerSpec(t: TextEncoderSpec): TokenizerSpec {
   return {
     kind: t.tokenizer, maxLength: t.maxLength,
     ...(t.padToken !== undefined && { padToken: t.padToken }),

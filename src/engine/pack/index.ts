@@ -9,3 +9,5 @@ export { checkPackSessions } from './check-sessions';
 export type { PackSessions, SessionShape } from './check-sessions';
 export { openPack } from './open-pack';
 export type { OpenedPack, OpenPackOptions } from './open-pack';
+export { SDXL_BUCKETS, describeSizes, sizeAllowed } from './sizes';
+export type { ImageSize, SizeRule } from './sizes';

@@ -10,6 +10,7 @@ import type { SchedulerName } from '../schedulers';
 import { Obj, Reader } from './manifest-reader';
 import { AddTimeIdsSpec, SecondTextEncoderSpec, TextEncoderSpec, parseTextSections } from './manifest-text';
 import { PackError } from './pack-errors';
+import { SizeRule, parseSizeRule } from './sizes';
 
 export const PACK_FORMAT = 'storyforge-pack/1';
 
@@ -44,6 +45,8 @@ export interface PackManifest {
   latentScale: number;
   /** Display upscale of the decoded image (nearest neighbour keeps pixel art crisp). */
   upscale: { factor: number; kernel: 'nearest' | 'lanczos3' };
+  /** Image sizes (before the display upscale) the model renders well: the manifest's, or its family's. */
+  sizes: SizeRule;
   text: TextEncoderSpec;
   /** SDXL's second text encoder (hidden states joined to the first's, pooled output -> text_embeds). */
   text2?: SecondTextEncoderSpec;
@@ -164,6 +167,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
     scaleFactor: r.int(m, 'scale_factor', '', 1),
     latentScale: r.num(m, 'latent_scale', '', (v) => v > 0, 'a number > 0'),
     upscale,
+    sizes: parseSizeRule(r, m, typeof m.family === 'string' ? m.family : null),
     ...textSections,
     scheduler,
     defaults,

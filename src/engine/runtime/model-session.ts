@@ -101,7 +101,8 @@ export class ModelSession {
         ? await ort.InferenceSession.create(model, options)
         : await ort.InferenceSession.create(model, options);
     } catch (err) {
-      throw new Error(`${name}: cannot create a session with providers [${c.executionProviders.join(', ')}]: ${(err as Error).message}`, { cause: err });
+      const providers = c.executionProviders.map((ep) => (ep === 'cuda' ? `cuda (device ${c.cudaDeviceId})` : ep)).join(', ');
+      throw new Error(`${name}: cannot create a session with providers [${providers}]: ${(err as Error).message}`, { cause: err });
     }
     return new ModelSession(name, session, specs(session.inputMetadata), specs(session.outputMetadata));
   }

@@ -83,6 +83,19 @@ export class ClipBpeTokenizer implements TextTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
+  get budget(): number {
+    return this.maxLength - 2;
+  }
+
+  count(text: string): number {
+    return this.tokenIds(text).length;
+  }
+
+  /** Byte-level BPE spells any word with some tokens: none is unknown. */
+  unknownWords(): string[] {
+    return [];
+  }
+
   encode(text: string): number[] {
     const ids = [this.bosId, ...this.tokenIds(text).slice(0, this.maxLength - 2), this.eosId];
     while (ids.length < this.maxLength) ids.push(this.padId);

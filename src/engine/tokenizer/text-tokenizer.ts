@@ -9,6 +9,12 @@ export interface TextTokenizer {
   readonly maxLength: number;
   /** Token ids of one prompt, padded or truncated to maxLength. */
   encode(text: string): number[];
+  /** Tokens of the text itself (no begin, end or padding): what counts against `budget`. */
+  count(text: string): number;
+  /** Tokens of a prompt the encoder sees before it truncates: maxLength less the begin and end tokens. */
+  readonly budget: number;
+  /** Words the tokenizer has no token for (the model never sees them), in order, once each. */
+  unknownWords(text: string): string[];
 }
 
 export type TokenizerKind = 'story-world-words' | 'clip-bpe';

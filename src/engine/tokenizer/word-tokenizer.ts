@@ -48,6 +48,22 @@ export class WordTokenizer implements TextTokenizer {
     return new WordTokenizer(j as WordTokenizerJson, length!);
   }
 
+  get budget(): number {
+    return this.maxLength - 2;
+  }
+
+  private words(text: string): string[] {
+    return [...(this.json.lowercase ? text.toLowerCase() : text).matchAll(this.pattern)].map((m) => m[0]);
+  }
+
+  count(text: string): number {
+    return this.words(text).length;
+  }
+
+  unknownWords(text: string): string[] {
+    return [...new Set(this.words(text).filter((w) => !this.index.has(w)))];
+  }
+
   encode(text: string): number[] {
     const source = this.json.lowercase ? text.toLowerCase() : text;
     const ids = [this.special.bos];

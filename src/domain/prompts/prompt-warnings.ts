@@ -1,0 +1,98 @@
+/**
+ * A frame's prompt as the text encoder will see it, and what it lost on the way. The encoder
+ * reads a fixed number of tokens and silently drops the rest: with two characters' descriptions
+ * in front, "waving on the beach" was cut off, and the frame showed neither. So the parts get a
+ * budget in order of what the frame cannot do without: the frame's own prompt first, then the
+ * characters' descriptions (sharing what is left evenly; a short one gives its unused share to the
+ * others), then the style. The words still go out in reading order (descriptions, the frame's
+ * prompt, the style), the order the models were trained on.
+ */
+
+/** Counts what a pack's tokenizer would make of a text (src/engine/tokenizer implements it). */
+export interface PromptMeter {
+  readonly budget: number;
+  count(text: string): number;
+  unknownWords(text: string): string[];
+}
+
+export type PromptWarningCode = 'PROMPT_TRUNCATED' | 'PART_SHORTENED' | 'UNKNOWN_WORDS';
+
+export interface PromptWarning {
+  /**
+   * PROMPT_TRUNCATED: the frame's own prompt is longer than the model reads; its end is lost.
+   * PART_SHORTENED: a character's description or the style was cut (or left out) so the frame's prompt fits.
+   * UNKNOWN_WORDS: words the model's tokenizer does not know; the model never sees them.
+   */
+  code: PromptWarningCode;
+  message: string;
+  /** The words lost. */
+  words: string[];
+}
+
+export interface PromptParts {
+  /** Each shown character's name and identity description, in cast order. */
+  characters: readonly { name: string; description: string }[];
+  frame: string;
+  style: string;
+}
+
+export interface ComposedPrompt {
+  prompt: string;
+  warnings: PromptWarning[];
+}
+
+export function composePrompt(parts: PromptParts, meter: PromptMeter): ComposedPrompt {
+  const warnings: PromptWarning[] = [];
+  const words = (text: string) => text.trim().split(/\s+/).filter(Boolean);
+  // The longest run of leading words within `allowance` tokens (word by word: a BPE word may be several tokens).
+  const fit = (text: string, allowance: number): { kept: string; lost: string[] } => {
+    const all = words(text);
+    let n = 0;
+    while (n < all.length && meter.count(all.slice(0, n + 1).join(' ')) <= allowance) n++;
+    return { kept: all.slice(0, n).join(' '), lost: all.slice(n) };
+  };
+
+  const frame = fit(parts.frame, meter.budget);
+  if (frame.lost.length > 0) {
+    warnings.push({ code: 'PROMPT_TRUNCATED', words: frame.lost,
+      message: `the frame's prompt is longer than the ${meter.budget} tokens this model reads; lost: "${frame.lost.join(' ')}"` });
+  }
+  let left = meter.budget - meter.count(frame.kept);
+
+  // Water-filling: every description gets an even share; what a short one leaves goes to the others.
+  const need = parts.characters.map((c) => meter.count(c.description));
+  const allowance = need.map(() => 0);
+  let open = need.map((_, i) => i);
+  while (open.length > 0 && left > 0) {
+    const share = Math.floor(left / open.length);
+    if (share === 0) break;
+    for (const i of open) {
+      const give = Math.min(share, need[i]! - allowance[i]!);
+      allowance[i]! += give;
+      left -= give;
+    }
+    open = open.filter((i) => allowance[i]! < need[i]!);
+  }
+  const descriptions = parts.characters.map((c, i) => {
+    const { kept, lost } = allowance[i]! >= need[i]! ? { kept: c.description.trim(), lost: [] } : fit(c.description, allowance[i]!);
+    if (lost.length > 0) {
+      warnings.push({ code: 'PART_SHORTENED', words: lost,
+        message: `${c.name}'s description was shortened so the frame's prompt fits in ${meter.budget} tokens; lost: "${lost.join(' ')}"` });
+    }
+    return kept;
+  });
+  const used = meter.count([...descriptions, frame.kept].filter(Boolean).join(' '));
+  const style = fit(parts.style, Math.max(0, meter.budget - used));
+  if (style.lost.length > 0) {
+    warnings.push({ code: 'PART_SHORTENED', words: style.lost,
+      message: `the style was shortened so the frame's prompt fits in ${meter.budget} tokens; lost: "${style.lost.join(' ')}"` });
+  }
+
+  const prompt = [...descriptions, frame.kept, style.kept].filter(Boolean).join(' ');
+  const unknown = meter.unknownWords(prompt);
+  if (unknown.length > 0) {
+    warnings.push({ code: 'UNKNOWN_WORDS', words: unknown,
+      message: `this model does not know ${unknown.length === 1 ? 'the word' : 'the words'} ${unknown.map((w) => `"${w}"`).join(', ')}; it never sees ${unknown.length === 1 ? 'it' : 'them'}` });
+  }
+  return { prompt, warnings };
+}
