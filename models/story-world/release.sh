@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Makes a pack release from a checkpoint, in one go, so the pack, the parity fixture and the
 # model card's figures always come from the same weights:
-#   models/story-world/release.sh runs/v2/latest.pt runs/judge-v2.pt [export.py options...]
+#   models/story-world/release.sh runs/v2/latest.pt checkpoints/judge-v2.pt [export.py options...]
 # The model card's table is evaluated in two processes (one thread each: two cores), then joined
 # into results.json; the contact sheet shows the first stories of every row. Either evaluation
 # failing stops the release before results.json is written.
 set -euo pipefail
 cd "$(dirname "$0")"
 ckpt=${1:-runs/v2/latest.pt}
-judge=${2:-runs/judge-v2.pt}
+judge=${2:-checkpoints/judge-v2.pt}
 shift 2 || true
 py=${PYTHON:-/usr/bin/python3}
 work=${RELEASE_WORK:-runs}   # the frozen checkpoint and each evaluation's results
