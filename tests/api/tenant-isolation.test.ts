@@ -84,7 +84,7 @@ describe('tenant isolation matrix', () => {
   ];
 
   /** Fields that take no id of another project: checked below for leaks instead. */
-  const WITHOUT_IDS = ['viewer', 'characters', 'stories', 'apiKeys', 'jobs', 'webhooks', 'createProject', 'createApiKey', 'createCharacter',
+  const WITHOUT_IDS = ['viewer', 'models', 'characters', 'stories', 'apiKeys', 'jobs', 'webhooks', 'createProject', 'createApiKey', 'createCharacter',
     'createWebhook'];
 
   /** Over graphql-ws: NOT_FOUND on subscribe, then the subscription completes (no event ever follows). */

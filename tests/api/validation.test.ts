@@ -48,14 +48,20 @@ describe('validation: stable codes, the field at fault, nothing written', () => 
 
   it.each([
     ['empty title', { title: '' }, 'title'],
-    ['width 33', { title: 'T', width: 33 }, 'width'],
-    ['height 4096', { title: 'T', height: 4096 }, 'height'],
+    ['width 100000', { title: 'T', width: 100000 }, 'width'],
     ['0 steps', { title: 'T', steps: 0 }, 'steps'],
     ['guidance 31', { title: 'T', guidance: 31 }, 'guidance'],
     ['201 frames', { title: 'T', script: Array(201).fill('f').join('\n') }, 'script'],
     ['a malformed cast id', { title: 'T', characterIds: ['not-an-id'] }, 'characterIds'],
   ])('createStory with %s -> BAD_USER_INPUT', async (_label, input, field) => {
     await expectRejected(CREATE_STORY, { input }, 'BAD_USER_INPUT', field);
+  });
+
+  it.each([
+    ['width 33', { title: 'T', width: 33 }, 'width'],
+    ['height 4096', { title: 'T', height: 4096 }, 'height'],
+  ])('createStory with %s -> UNSUPPORTED_SIZE (story-world draws 32x32 times a whole upscale)', async (_label, input, field) => {
+    await expectRejected(CREATE_STORY, { input }, 'UNSUPPORTED_SIZE', field, /story-world model pack does not render/);
   });
 
   it('answers NOT_FOUND for an unknown cast member and writes nothing', async () => {

@@ -38,7 +38,7 @@ describe('generation jobs', () => {
     const frames = r.data.node.frames.edges.map((e: any) => e.node);
     for (const f of frames) {
       expect(f.renders.edges).toHaveLength(1);
-      expect(f.currentRender).toMatchObject({ steps: 4, scheduler: 'ddim', model: 'story-world', width: 256, height: 256, isCurrent: true,
+      expect(f.currentRender).toMatchObject({ steps: 4, scheduler: 'DDIM', model: 'story-world', width: 256, height: 256, isCurrent: true,
         image: { mime: 'image/png', width: 256, height: 256 } });
       expect(Object.keys(f.currentRender.timings).sort()).toEqual(['computeMs', 'encodeMs', 'storeMs']);
     }
