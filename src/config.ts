@@ -107,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addressRateLimitPerMinute: int(env, 'STORYFORGE_ADDRESS_RATE_LIMIT_PER_MINUTE', 60),
     trustedProxies: int(env, 'STORYFORGE_TRUSTED_PROXIES', 0),
     introspection: env.NODE_ENV !== 'production',
-    maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 5000),
+    maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 10_000),
     shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),
     workers: int(env, 'STORYFORGE_WORKERS', 1),
     ortThreads: Math.max(1, int(env, 'STORYFORGE_ORT_THREADS', 1)),

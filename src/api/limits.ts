@@ -46,13 +46,18 @@ const BOUNDED_LISTS: Record<string, number> = {
 };
 
 /**
- * Leaves are free, every object costs 1, and a paged field costs its page size times what each
- * item costs: `stories(first: 100) { frames(first: 100) { ... } }` is priced as the 10,000
- * frames it could return.
+ * A query costs the objects it could return: leaves are free, every object costs 1 except the
+ * Relay wrappers around them (connections, edges, page info: counting those tripled the price of
+ * a page without making it any heavier), and a paged field costs its page size times what each
+ * item costs. `stories(first: 100) { frames(first: 100) { ... } }` is priced as the 10,000
+ * frames it could return; a story's frames with their current renders at the default page sizes
+ * as about 40.
  */
 export const pagedEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  if (isLeafType(getNamedType(field.type))) return 0;
-  const each = 1 + childComplexity;
+  const named = getNamedType(field.type);
+  if (isLeafType(named)) return 0;
+  const wrapper = named.name.endsWith('Connection') || named.name.endsWith('Edge') || named.name === 'PageInfo';
+  const each = (wrapper ? 0 : 1) + childComplexity;
   if (typeof args.first === 'number') return each * Math.max(args.first, 1);
   return each * (BOUNDED_LISTS[`${type.name}.${field.name}`] ?? 1);
 };

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { createApiServer, ApiServer } from '../../src/api/server';
 import { withTenant } from '../../src/db/tenant-session';
 import { EVENTS_CHANNEL, jobUpdated, storyUpdated } from '../../src/events/publisher';
@@ -94,7 +95,7 @@ describe('subscriptions', () => {
 
     it('closes an open connection, subscriptions and all, once its key is revoked', async () => {
       // A server that checks open connections' keys often (the default is every minute).
-      const checking = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000, wsKeyRecheckMs: 100 },
+      const checking = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost, wsKeyRecheckMs: 100 },
         api.db.dataSource, new Logger('error', {}, () => undefined));
       try {
         const port = await checking.listen(0, '127.0.0.1');
@@ -206,7 +207,7 @@ describe('subscriptions', () => {
     });
 
     it('fans out one event to every subscriber of every API process sharing the database', async () => {
-      const second: ApiServer = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000 },
+      const second: ApiServer = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost },
         api.db.dataSource, new Logger('error', {}, () => undefined));
       try {
         const port = await second.listen(0, '127.0.0.1');

@@ -123,7 +123,7 @@ describe('limits', () => {
   it('prices page sizes: nested big pages are refused before running', async () => {
     const r = await api.gql(`{ stories(first: 100) { edges { node { frames(first: 100) { edges { node { id currentRender { id } } } } } } } }`, {}, key);
     expect(r.status).toBe(400);
-    expect(onlyError(r).message).toMatch(/query cost \d+ is over the limit of 5000/);
+    expect(onlyError(r).message).toMatch(/query cost \d+ is over the limit of 10000/);
   });
 
   it('refuses deep queries, many aliases and oversized bodies', async () => {

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { ApiServer, createApiServer } from '../../src/api/server';
 import { Logger } from '../../src/util/logger';
 import { TestApi, startTestApi } from '../support/api-harness';
@@ -93,7 +94,7 @@ describe('rate limit per client address', () => {
     let url: string;
 
     beforeAll(async () => {
-      direct = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000, addressRateLimitPerMinute: PER_MINUTE },
+      direct = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost, addressRateLimitPerMinute: PER_MINUTE },
         api.db.dataSource, new Logger('error', {}, () => undefined));
       url = `http://127.0.0.1:${await direct.listen(0, '127.0.0.1')}/graphql`;
     });

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { ApiServer, createApiServer } from '../../src/api/server';
 import { EVENTS_CHANNEL } from '../../src/events/publisher';
 import { Logger } from '../../src/util/logger';
@@ -41,7 +42,7 @@ describe('key revocation closes open sockets', () => {
     admin = (await api.createProject('Revocations')).secret;
     storyId = (await createStory(api, admin, { title: 'Watched', script: 'one' })).id;
     // A second API process on the same database: its own sockets, hub and LISTEN connection.
-    other = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000, wsKeyRecheckMs: NEVER },
+    other = await createApiServer({ platformKey: undefined, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost, wsKeyRecheckMs: NEVER },
       api.db.dataSource, new Logger('error', {}, () => undefined));
     otherUrl = `http://127.0.0.1:${await other.listen(0, '127.0.0.1')}/graphql`;
   });

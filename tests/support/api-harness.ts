@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { ApiServer, createApiServer, ApiConfig } from '../../src/api/server';
 import { generateSecret } from '../../src/domain/api-keys/key-secret';
 import { Logger } from '../../src/util/logger';
@@ -28,7 +29,7 @@ export async function startTestApi(overrides: Partial<ApiConfig> = {}): Promise<
   const logs: string[] = [];
   const log = new Logger('debug', { service: 'test' }, (line) => logs.push(line));
   const server = await createApiServer(
-    { platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, addressRateLimitPerMinute: 0, maxQueryCost: 5000, ...overrides },
+    { platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, addressRateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost, ...overrides },
     db.dataSource, log);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -42,7 +42,7 @@ export async function startGenerationApi(options: GenerationApiOptions = {}): Pr
   const logs: string[] = [];
   const log = new Logger('debug', { service: 'test' }, (line) => logs.push(line));
   const generation = createGeneration(config, db.url, log);
-  const server = await createApiServer({ platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: 5000 }, db.dataSource, log, generation);
+  const server = await createApiServer({ platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost }, db.dataSource, log, generation);
   const workers = config.workers > 0 ? await startGenerationWorkers(config, db.dataSource, generation, log) : undefined;
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
