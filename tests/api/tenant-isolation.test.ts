@@ -80,6 +80,8 @@ describe('tenant isolation matrix', () => {
     ['generateStory', { field: 'generateStory', query: `mutation($id: ID!) { generateStory(storyId: $id) { job { id } } }`, variables: () => ({ id: a.story }) }],
     ['generateStory with A frames', { field: 'generateStory', query: `mutation($id: ID!, $f: ID!) { generateStory(storyId: $id, frameIds: [$f]) { job { id } } }`, variables: () => ({ id: b.story, f: a.frame }) }],
     ['regenerateFrame', { field: 'regenerateFrame', query: `mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 5) { job { id } } }`, variables: () => ({ id: a.frame }) }],
+    ['setCurrentRender', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: a.frame, r: a.render }) }],
+    ['setCurrentRender with an A render', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: b.frame, r: a.render }) }],
     ['cancelJob', { field: 'cancelJob', query: `mutation($id: ID!) { cancelJob(id: $id) { job { id status } } }`, variables: () => ({ id: a.job }) }],
   ];
 

@@ -69,7 +69,7 @@ describe('generation jobs', () => {
     expect((await fetch(forged)).status).toBe(403);
   });
 
-  it('regenerates a frame with a new seed: the new render is current, the old one stays in the history', async () => {
+  it('regenerates a frame with a new seed: the new render is current, the old one stays in the history and can be made current again', async () => {
     const frameId = (await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { frames(first: 1) { edges { node { id currentRender { id seed } } } } } } }`,
       { id: story.id }, key)).data.node.frames.edges[0].node;
     const started = await api.gql(`mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 1234, prompt: "Hero jumping in the desert") { job { id kind } } }`, { id: frameId.id }, key);
@@ -83,6 +83,21 @@ describe('generation jobs', () => {
     expect(frame.renders.edges.map((e: any) => [e.node.seed, e.node.isCurrent])).toEqual([[frameId.currentRender.seed, false], [1234, true]]);
     const { rows } = await api.db.owner.query(`SELECT count(*)::int AS n FROM renders WHERE frame_id = $1 AND is_current`, [decodeId(frameId.id)]);
     expect(rows[0].n).toBe(1);
+
+    // Back to the first render: it is current again, and the history is unchanged.
+    const setCurrent = `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { currentRender { id seed } renders { edges { node { id isCurrent } } } } }`;
+    const restored = await api.gql(setCurrent, { f: frameId.id, r: frameId.currentRender.id }, key);
+    expect(restored.errors).toBeUndefined();
+    expect(restored.data.setCurrentRender.currentRender).toEqual(frameId.currentRender);
+    expect(restored.data.setCurrentRender.renders.edges.map((e: any) => [e.node.id, e.node.isCurrent]))
+      .toEqual([[frameId.currentRender.id, true], [frame.currentRender.id, false]]);
+    // A render of another frame is refused, and nothing changes.
+    const other = (await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { frames(first: 2) { edges { node { currentRender { id } } } } } } }`,
+      { id: story.id }, key)).data.node.frames.edges[1].node.currentRender.id;
+    const refused = await api.gql(setCurrent, { f: frameId.id, r: other }, key);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'renderId' });
+    const after = await api.gql(`query($id: ID!) { node(id: $id) { ... on Frame { currentRender { id } } } }`, { id: frameId.id }, key);
+    expect(after.data.node.currentRender.id).toBe(frameId.currentRender.id);
   });
 
   it('builds a character anchor: the judge reads its identity frames, and a story reads the same bank', async () => {

@@ -6,6 +6,7 @@ import type { UpdateFrameInput } from '../../domain/frames/frame.service';
 import type { RequestContext } from '../context';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
 import { toConnection } from './connection';
+import { setCurrentRender } from '../../domain/renders/render-writer';
 import { withFrameIds } from './story.resolver';
 
 const VARIANTS = { PNG: 'imageId', WEBP: 'webpImageId', THUMBNAIL: 'thumbnailImageId' } as const;
@@ -44,6 +45,13 @@ export const frameResolvers = {
       const frame = await ctx.services.frames.move(ctx.session, fromGlobalId(args.id, 'Frame', 'id'), args.position);
       ctx.wrote();
       return frame;
+    },
+    setCurrentRender: async (_: unknown, args: { frameId: string; renderId: string }, ctx: RequestContext) => {
+      ctx.require('editor');
+      const frameId = fromGlobalId(args.frameId, 'Frame', 'frameId');
+      await setCurrentRender(ctx.session, frameId, fromGlobalId(args.renderId, 'Render', 'renderId'));
+      ctx.wrote();
+      return required(ctx.loaders.frame.load(frameId), 'frame');
     },
     deleteFrame: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
       ctx.require('editor');

@@ -7,6 +7,7 @@ import type { PromptWarning } from '../prompts/prompt-warnings';
 import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated, storyUpdated } from '../../events/publisher';
 import { forgetStoredFiles } from './image-release';
+import { badInput, notFound } from '../common/errors';
 
 export interface StoredImage {
   contentHash: string;
@@ -74,5 +75,24 @@ export async function saveRender(session: TenantSession, r: NewRender): Promise<
     await jobUpdated(session, { id: r.jobId, storyId: frame.story_id });
     await storyUpdated(session, frame.story_id);
     return render!.id;
+  });
+}
+
+/**
+ * Makes an earlier render of the frame its current one again (the history stays as it is). Under
+ * the frame's row lock, as saveRender switches renders: a render being saved at the same moment
+ * either lands before (and is replaced by this choice) or after (and becomes current itself).
+ */
+export async function setCurrentRender(session: TenantSession, frameId: string, renderId: string): Promise<void> {
+  await session.atomically(async () => {
+    const [frame] = await session.query<{ story_id: string }>(`SELECT story_id FROM frames WHERE id = $1 FOR UPDATE`, [frameId]);
+    if (!frame) throw notFound('frameId', 'frame');
+    const [render] = await session.query<{ frame_id: string; is_current: boolean }>(`SELECT frame_id, is_current FROM renders WHERE id = $1`, [renderId]);
+    if (!render) throw notFound('renderId', 'render');
+    if (render.frame_id !== frameId) throw badInput('renderId', 'the render belongs to another frame');
+    if (render.is_current) return;
+    await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [frameId]);
+    await session.query(`UPDATE renders SET is_current = true WHERE id = $1`, [renderId]);
+    await storyUpdated(session, frame.story_id);
   });
 }
