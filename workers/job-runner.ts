@@ -98,9 +98,11 @@ export class JobRunner {
   private async renders(projectId: string, jobId: string, request: RenderJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {
     const { dataSource, pool, images } = this.deps;
     const saved = await withTenant(dataSource, projectId, (s) =>
-      s.query<{ frame_id: string; id: string }>(`SELECT frame_id, id FROM renders WHERE job_id = $1`, [jobId]));
-    const renderIds = new Map(saved.map((r) => [r.frame_id, r.id]));
-    const remaining = request.frames.filter((f) => !renderIds.has(f.frameId));
+      s.query<{ frame_id: string; variation: number; id: string }>(`SELECT frame_id, variation, id FROM renders WHERE job_id = $1`, [jobId]));
+    // A frame may be asked for in several variations: each is its own render.
+    const keyOf = (f: { frameId: string; variation?: number }) => `${f.frameId}:${f.variation ?? 0}`;
+    const renderIds = new Map(saved.map((r) => [keyOf({ frameId: r.frame_id, variation: r.variation }), r.id]));
+    const remaining = request.frames.filter((f) => !renderIds.has(keyOf(f)));
     const anchors = await this.loadAnchors(projectId, request.anchors.map((a) => a.anchorId));
     const byCharacter = new Map<string, { anchor: CharacterAnchor; bank: Bank; index: number }>();
     const banks: Uint8Array[] = [];
@@ -135,15 +137,17 @@ export class JobRunner {
           durationMs: computeMs + stored.encodeMs + stored.storeMs,
           consistencyScore: consistencyScore(reply.judged?.[k], cast.map((c) => c.bank.identity), pack.identityHeads),
           promptWarnings: frame.promptWarnings ?? [],
+          variation: frame.variation ?? 0,
         }));
-        if (id) renderIds.set(frame.frameId, id);
+        if (id) renderIds.set(keyOf(frame), id);
         progress.frames(++framesDone, request.frames.length);
       }
       await progress.flush();
     }
     if (renderIds.size === 0) throw new Gone('every frame of the job was deleted');
-    const promptWarnings = request.frames.flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: f.frameId, position: f.position })));
-    return { renderIds: request.frames.filter((f) => renderIds.has(f.frameId)).map((f) => renderIds.get(f.frameId)!), promptWarnings };
+    const promptWarnings = request.frames.filter((f) => !f.variation)
+      .flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: f.frameId, position: f.position })));
+    return { renderIds: request.frames.filter((f) => renderIds.has(keyOf(f))).map((f) => renderIds.get(keyOf(f))!), promptWarnings };
   }
 
   private async loadAnchors(projectId: string, ids: string[]): Promise<CharacterAnchor[]> {

@@ -109,10 +109,10 @@ export function createLoaders(session: TenantSession) {
     return keys.map((key) => pages.get(renderKey(key))!);
   }, { cacheKeyFn: renderKey });
 
-  /** Renders a job made, by job id, in frame order. */
+  /** Renders a job made, by job id, in frame order (variations of a frame in order). */
   const jobRenders = new DataLoader<string, Render[]>(async (jobIds) => {
     const rows = await session.rows(Render,
-      `SELECT r.* FROM renders r JOIN frames f ON f.id = r.frame_id WHERE r.job_id = ANY($1::uuid[]) ORDER BY f.position, r.created_at`, [jobIds]);
+      `SELECT r.* FROM renders r JOIN frames f ON f.id = r.frame_id WHERE r.job_id = ANY($1::uuid[]) ORDER BY f.position, r.variation, r.created_at`, [jobIds]);
     return jobIds.map((id) => rows.filter((r) => r.jobId === id));
   });
 

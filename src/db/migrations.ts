@@ -5,7 +5,9 @@ import { IdempotencyRequest1764700000000 } from '../../migrations/1764700000000-
 import { ImageFileDeletions1764800000000 } from '../../migrations/1764800000000-image-file-deletions';
 import { CharacterPackRate1764900000000 } from '../../migrations/1764900000000-character-pack-rate';
 import { StoryModels1765000000000 } from '../../migrations/1765000000000-story-models';
+import { RenderVariations1765100000000 } from '../../migrations/1765100000000-render-variations';
 
 /** Listed explicitly so the same list works from TypeScript (tests) and from dist/ (built). */
 export const MIGRATIONS = [InitialSchema1764400000000, GenerationJobs1764500000000, Webhooks1764600000000, IdempotencyRequest1764700000000,
-  ImageFileDeletions1764800000000, CharacterPackRate1764900000000, StoryModels1765000000000];
+  ImageFileDeletions1764800000000, CharacterPackRate1764900000000, StoryModels1765000000000,
+  RenderVariations1765100000000];

@@ -25,7 +25,7 @@ describe('migrations', () => {
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
-      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000']);
+      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000', 'RenderVariations1765100000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -62,6 +62,9 @@ describe('migrations', () => {
   });
 
   it('revert cleanly and apply again', async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const variation = await db.owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'renders' AND column_name = 'variation'`);
+    expect(variation.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
     const storyModel = await db.owner.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'model' AND table_name IN ('stories', 'characters')`);
     expect(storyModel.rows).toEqual([{ table_name: 'characters' }]);

@@ -100,6 +100,27 @@ describe('generation jobs', () => {
     expect(after.data.node.currentRender.id).toBe(frameId.currentRender.id);
   });
 
+  it('draws variations with consecutive seeds: the first becomes current, the others join the history', async () => {
+    const frameId = (await api.gql(`query($id: ID!) { node(id: $id) { ... on Story { frames(first: 2) { edges { node { id } } } } } }`,
+      { id: story.id }, key)).data.node.frames.edges[1].node.id;
+    const refused = await api.gql(`mutation($id: ID!) { regenerateFrame(frameId: $id, variations: 5) { job { id } } }`, { id: frameId }, key);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'variations' });
+    const started = await api.gql(`mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 500, variations: 3) { job { id progress { framesTotal } } } }`, { id: frameId }, key);
+    expect(started.data.regenerateFrame.job.progress.framesTotal).toBe(3);
+    expect((await api.waitForJob(started.data.regenerateFrame.job.id, key)).status).toBe('SUCCEEDED');
+    const job = await api.gql(`query($id: ID!) { node(id: $id) { ... on GenerationJob { renders { seed variation isCurrent image { contentHash } } } } }`,
+      { id: started.data.regenerateFrame.job.id }, key);
+    const renders = job.data.node.renders;
+    expect(renders.map((r: any) => [r.seed, r.variation, r.isCurrent])).toEqual([[500, 0, true], [501, 1, false], [502, 2, false]]);
+    expect(new Set(renders.map((r: any) => r.image.contentHash)).size).toBe(3);
+    // A variation drawn again alone, from its seed, is the same picture.
+    const again = await api.gql(`mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 502) { job { id } } }`, { id: frameId }, key);
+    await api.waitForJob(again.data.regenerateFrame.job.id, key);
+    const redrawn = await api.gql(`query($id: ID!) { node(id: $id) { ... on GenerationJob { renders { image { contentHash } } } } }`,
+      { id: again.data.regenerateFrame.job.id }, key);
+    expect(redrawn.data.node.renders[0].image.contentHash).toBe(renders[2].image.contentHash);
+  });
+
   it('builds a character anchor: the judge reads its identity frames, and a story reads the same bank', async () => {
     const started = await api.gql(`mutation($id: ID!) { buildCharacterAnchor(characterId: $id) { job { id kind character { id } } } }`, { id: hero.id }, key);
     expect(started.data.buildCharacterAnchor.job).toMatchObject({ kind: 'CHARACTER_ANCHOR', character: { id: hero.id } });

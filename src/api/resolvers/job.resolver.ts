@@ -21,18 +21,18 @@ export const jobResolvers = {
       ctx.wrote();
       return { job };
     },
-    generateStory: async (_: unknown, args: { storyId: string; frameIds?: string[] | null }, ctx: RequestContext) => {
+    generateStory: async (_: unknown, args: { storyId: string; frameIds?: string[] | null; variations?: number | null }, ctx: RequestContext) => {
       const actor = ctx.require('editor');
       const storyId = fromGlobalId(args.storyId, 'Story', 'storyId');
       const frameIds = args.frameIds ? fromGlobalIds(args.frameIds, 'Frame', 'frameIds') : null;
-      const job = await ctx.services.jobs.generateStory(ctx.session, actor, storyId, frameIds, ctx.idempotencyKey);
+      const job = await ctx.services.jobs.generateStory(ctx.session, actor, storyId, frameIds, ctx.idempotencyKey, args.variations);
       ctx.wrote();
       return { job };
     },
-    regenerateFrame: async (_: unknown, args: { frameId: string; seed?: number | null; prompt?: string | null }, ctx: RequestContext) => {
+    regenerateFrame: async (_: unknown, args: { frameId: string; seed?: number | null; prompt?: string | null; variations?: number | null }, ctx: RequestContext) => {
       const actor = ctx.require('editor');
       const job = await ctx.services.jobs.regenerateFrame(ctx.session, actor, fromGlobalId(args.frameId, 'Frame', 'frameId'),
-        { seed: args.seed, prompt: args.prompt }, ctx.idempotencyKey);
+        { seed: args.seed, prompt: args.prompt, variations: args.variations }, ctx.idempotencyKey);
       ctx.wrote();
       return { job };
     },
@@ -56,7 +56,7 @@ export const jobResolvers = {
     renders: (j: GenerationJob, _: unknown, ctx: RequestContext) => ctx.loaders.jobRenders.load(j.id),
     promptWarnings: (j: GenerationJob) => {
       const frames = (j.request as Partial<RenderJobRequest>).frames ?? [];
-      return frames.flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: toGlobalId('Frame', f.frameId), position: f.position })));
+      return frames.filter((f) => !f.variation).flatMap((f) => (f.promptWarnings ?? []).map((w) => ({ ...w, frameId: toGlobalId('Frame', f.frameId), position: f.position })));
     },
   },
 };

@@ -7,6 +7,8 @@ export class Render {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid') projectId: string;
   @Column('uuid') frameId: string;
+  /** 0, or which of a job's variations of the frame (seed = the first's + variation). */
+  @Column('int') variation: number;
   @Column('uuid', { nullable: true }) jobId: string | null;
   /** Full-size PNG. */
   @Column('uuid') imageId: string;

@@ -14,6 +14,8 @@ export const LIMITS = {
   framesPerStory: 200,
   castSize: 8,
   pageSize: 100,
+  /** Renders of one frame in one job (consecutive seeds). */
+  variations: 4,
 } as const;
 
 export function requiredText(field: string, value: string, max: number): string {

@@ -26,6 +26,8 @@ export interface FrameJob {
   promptWarnings?: PromptWarning[];
   negativePrompt: string;
   seed: number;
+  /** Which of the job's variations of the frame this is (0 when the job asked for one). */
+  variation?: number;
   /** In cast order; empty for a frame without characters. */
   characterIds: string[];
 }

@@ -11,7 +11,7 @@ import type { Actor } from '../common/actor';
 import { badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
-import { LIMITS, oneOf, requiredText, seed as validSeed } from '../common/validation';
+import { LIMITS, MAX_SEED, intInRange, oneOf, requiredText, seed as validSeed } from '../common/validation';
 import { installedPack } from '../stories/story-settings';
 import { AnchorRef, EngineSettings, FrameJob, JobKind, JobRequest } from './job-request';
 import { anchorRecipe, framePrompt, frameSeed, negativePrompt } from './prompts';
@@ -26,6 +26,12 @@ export interface JobLimits {
 export interface RegenerateInput {
   seed?: number | null;
   prompt?: string | null;
+  variations?: number | null;
+}
+
+/** Renders per frame: 1 by default, up to LIMITS.variations. */
+function variationCount(n: number | null | undefined): number {
+  return n == null ? 1 : intInRange('variations', n, 1, LIMITS.variations);
 }
 
 /** Serialises job creation per project, so the limit check and the insert cannot interleave. */
@@ -56,11 +62,13 @@ export class JobService {
     });
   }
 
-  async generateStory(session: TenantSession, actor: Actor, storyId: string, frameIds: readonly string[] | null, idempotencyKey?: string): Promise<GenerationJob> {
+  async generateStory(session: TenantSession, actor: Actor, storyId: string, frameIds: readonly string[] | null, idempotencyKey?: string,
+    variations?: number | null): Promise<GenerationJob> {
     if (frameIds && frameIds.length === 0) throw badInput('frameIds', 'list at least one frame, or leave frameIds out for all of them');
     if (frameIds && new Set(frameIds).size !== frameIds.length) throw badInput('frameIds', 'frameIds lists a frame twice');
+    const n = variationCount(variations);
     // The frames render in story order whatever the list's order, so the order does not make another request.
-    const asked = { operation: 'generateStory', storyId, frameIds: frameIds ? [...frameIds].sort() : null };
+    const asked = { operation: 'generateStory', storyId, frameIds: frameIds ? [...frameIds].sort() : null, ...(n > 1 && { variations: n }) };
     return this.start(session, actor, { kind: 'story', storyId }, { key: idempotencyKey, asked }, async () => {
       const story = await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [storyId]);
       if (!story) throw notFound('storyId', 'story');
@@ -68,20 +76,21 @@ export class JobService {
         `SELECT * FROM frames WHERE story_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY position`, [storyId, frameIds]);
       if (frameIds && frames.length !== frameIds.length) throw notFound('frameIds', 'frame');
       if (frames.length === 0) throw badInput('storyId', 'the story has no frames to generate');
-      return this.renderJob(session, 'story', story, frames, new Map());
+      return this.renderJob(session, 'story', story, frames, new Map(), n);
     });
   }
 
   async regenerateFrame(session: TenantSession, actor: Actor, frameId: string, input: RegenerateInput, idempotencyKey?: string): Promise<GenerationJob> {
     const seed = input.seed == null ? this.randomSeed() : validSeed('seed', input.seed);
     const prompt = input.prompt == null ? undefined : requiredText('prompt', input.prompt, LIMITS.promptLength);
+    const n = variationCount(input.variations);
     // As the client gave them: no seed (the server draws one) is a request of its own, and its retry is the same.
-    const asked = { operation: 'regenerateFrame', frameId, seed: input.seed == null ? null : seed, prompt: prompt ?? null };
+    const asked = { operation: 'regenerateFrame', frameId, seed: input.seed == null ? null : seed, prompt: prompt ?? null, ...(n > 1 && { variations: n }) };
     return this.start(session, actor, { kind: 'frame', frameId }, { key: idempotencyKey, asked }, async () => {
       const frame = await session.one(Frame, `SELECT * FROM frames WHERE id = $1 FOR SHARE`, [frameId]);
       if (!frame) throw notFound('frameId', 'frame');
       const story = (await session.one(Story, `SELECT * FROM stories WHERE id = $1 FOR SHARE`, [frame.storyId]))!;
-      return this.renderJob(session, 'frame', story, [frame], new Map([[frame.id, { seed, prompt }]]));
+      return this.renderJob(session, 'frame', story, [frame], new Map([[frame.id, { seed, prompt }]]), n);
     });
   }
 
@@ -106,7 +115,7 @@ export class JobService {
   }
 
   private async renderJob(session: TenantSession, kind: 'story' | 'frame', story: Story, frames: Frame[],
-    overrides: Map<string, { seed: number; prompt: string | undefined }>) {
+    overrides: Map<string, { seed: number; prompt: string | undefined }>, variations: number) {
     const field = kind === 'story' ? 'storyId' : 'frameId';
     const pack = installedPack(this.packs, story.model, field);
     const geometry = renderGeometry(pack, story);
@@ -118,22 +127,25 @@ export class JobService {
     const needed = cast.filter((c) => frames.some((f) => shown(f).includes(c)));
     const anchors = await this.anchors(session, needed, pack);
     const meter = await this.packs.tokenizer(pack);
-    const jobs: FrameJob[] = frames.map((f) => {
+    const jobs: FrameJob[] = frames.flatMap((f) => {
       const people = shown(f);
       const override = overrides.get(f.id);
       const composed = framePrompt(f, people, story, meter, override?.prompt);
-      return {
+      const seed = override?.seed ?? frameSeed(f, story);
+      // Variations differ only by seed: consecutive ones, so each can be drawn again alone with regenerateFrame(seed).
+      return Array.from({ length: variations }, (_, k) => ({
         frameId: f.id, position: f.position,
         prompt: composed.prompt,
         promptWarnings: composed.warnings,
         negativePrompt: negativePrompt(people, pack),
-        seed: override?.seed ?? frameSeed(f, story),
+        seed: (seed + k) % (MAX_SEED + 1),
+        ...(k > 0 && { variation: k }),
         characterIds: people.map((c) => c.id),
-      };
+      }));
     });
     const settings: EngineSettings = { scheduler: story.scheduler, steps: story.steps, guidance: story.guidance, ...geometry.engine };
     return { pack, request: { kind, pack: pack.name, settings, upscale: geometry.upscale, storyId: story.id, frames: jobs, anchors } satisfies JobRequest,
-      framesTotal: frames.length, storyId: story.id };
+      framesTotal: jobs.length, storyId: story.id };
   }
 
   /** The anchor row of each character's current version for this model, made on first use. */
@@ -204,7 +216,7 @@ type IdempotentRequest = Record<string, unknown> & { operation: string; apiKeyId
 /** Argument names as the client knows them, for saying what differs. */
 const ARGUMENT_NAMES: Record<string, string> = {
   operation: 'mutation', apiKeyId: 'API key', characterId: 'characterId', storyId: 'storyId', frameIds: 'frameIds',
-  frameId: 'frameId', seed: 'seed', prompt: 'prompt',
+  frameId: 'frameId', seed: 'seed', prompt: 'prompt', variations: 'variations',
 };
 
 /**

@@ -38,6 +38,8 @@ export interface NewRender {
   durationMs: number;
   consistencyScore: number | null;
   promptWarnings: PromptWarning[];
+  /** 0 (or absent): the job's render of the frame, which becomes current; n > 0: a further variation, kept in the history. */
+  variation?: number;
 }
 
 async function imageId(session: TenantSession, image: StoredImage): Promise<string> {
@@ -59,17 +61,20 @@ export async function saveRender(session: TenantSession, r: NewRender): Promise<
       await forgetStoredFiles(session, [r.png, r.webp, r.thumbnail]);
       return undefined;
     }
-    const [saved] = await session.query<{ id: string }>(`SELECT id FROM renders WHERE job_id = $1 AND frame_id = $2`, [r.jobId, r.frameId]);
+    const variation = r.variation ?? 0;
+    const [saved] = await session.query<{ id: string }>(`SELECT id FROM renders WHERE job_id = $1 AND frame_id = $2 AND variation = $3`,
+      [r.jobId, r.frameId, variation]);
     if (saved) return saved.id;
     const [png, webp, thumbnail] = [await imageId(session, r.png), await imageId(session, r.webp), await imageId(session, r.thumbnail)];
-    await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
+    const current = variation === 0;
+    if (current) await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
     const [render] = await session.query<{ id: string }>(
       `INSERT INTO renders (project_id, frame_id, job_id, image_id, webp_image_id, thumbnail_image_id, prompt, negative_prompt, seed,
-         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, prompt_warnings, is_current)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, true) RETURNING id`,
+         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, prompt_warnings, variation, is_current)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
       [session.projectId, r.frameId, r.jobId, png, webp, thumbnail, r.prompt, r.negativePrompt, r.seed, r.steps, r.guidance,
         r.scheduler, r.model, r.width, r.height, r.anchorVersions, r.timings, Math.round(r.durationMs), r.consistencyScore,
-        JSON.stringify(r.promptWarnings)]);
+        JSON.stringify(r.promptWarnings), variation, current]);
     await session.query(
       `UPDATE generation_jobs SET frames_done = (SELECT count(*) FROM renders WHERE job_id = $1), updated_at = now() WHERE id = $1`, [r.jobId]);
     await jobUpdated(session, { id: r.jobId, storyId: frame.story_id });
