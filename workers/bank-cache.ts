@@ -13,7 +13,9 @@ import { writeFileAtomic } from '../src/util/write-file-atomic';
 import type { EngineSettings } from '../src/domain/jobs/job-request';
 
 export function bankKey(modelHash: string, recipe: AnchorRecipeJson, settings: EngineSettings): string {
-  const key = JSON.stringify({ modelHash, recipe, settings: { scheduler: settings.scheduler, steps: settings.steps, guidance: settings.guidance } });
+  // A bank holds tokens of one image size; jobs queued before sizes existed drew the pack's native one.
+  const size = settings.width === undefined ? {} : { width: settings.width, height: settings.height };
+  const key = JSON.stringify({ modelHash, recipe, settings: { scheduler: settings.scheduler, steps: settings.steps, guidance: settings.guidance, ...size } });
   return createHash('sha256').update(key).digest('hex');
 }
 

@@ -22,6 +22,10 @@ describe('bank cache', () => {
     expect(bankKey('m'.repeat(64), recipe, { ...settings, steps: 30 })).not.toBe(key);
     expect(bankKey('m'.repeat(64), recipe, { ...settings, scheduler: 'dpmpp_2m' })).not.toBe(key);
     expect(bankKey('m'.repeat(64), recipe, { ...settings, guidance: 7 })).not.toBe(key);
+    // A bank holds one image size's tokens.
+    const sized = bankKey('m'.repeat(64), recipe, { ...settings, width: 256, height: 320 });
+    expect(sized).not.toBe(key);
+    expect(bankKey('m'.repeat(64), recipe, { ...settings, width: 256, height: 256 })).not.toBe(sized);
   });
 
   it('builds once for callers asking together, then serves from memory', async () => {
