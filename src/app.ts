@@ -8,6 +8,8 @@ import { GenerationWorkers, startGenerationWorkers } from '../workers/generation
 import { webhookSettings } from './webhooks/webhook-settings';
 import { ImageJanitor } from './storage/image-janitor';
 import { ensureWritableDataDir } from './util/data-dir';
+import { Metrics } from './metrics/registry';
+import { MetricsServer, metricsPlacement, startMetricsServer } from './metrics/metrics-server';
 
 export interface App {
   database: Database;
@@ -15,6 +17,10 @@ export interface App {
   generation: Generation;
   /** Undefined when STORYFORGE_WORKERS is 0 (an API-only process). */
   workers: GenerationWorkers | undefined;
+  /** The process's metrics: API and workers record into them. */
+  metrics: Metrics;
+  /** The port of /metrics when STORYFORGE_METRICS_PORT gives it one of its own. */
+  metricsPort: number | undefined;
   port: number;
   url: string;
   /** Graceful: stop taking requests, drain HTTP and sockets, close the pool, stop embedded PG. */
@@ -27,14 +33,20 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
+  const metrics = new Metrics(database.dataSource, log);
   let api: ApiServer;
   let port: number;
   let workers: GenerationWorkers | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
-    api = await createApiServer({ ...config, webhooks: webhookSettings(config) }, database.dataSource, log, generation);
-    workers = config.workers > 0 ? await startGenerationWorkers(config, database.dataSource, generation, log) : undefined;
+    api = await createApiServer({ ...config, webhooks: webhookSettings(config), metrics }, database.dataSource, log, generation);
+    workers = config.workers > 0 ? await startGenerationWorkers(config, database.dataSource, generation, log, metrics) : undefined;
+    if (metricsPlacement(config) === 'own-port') {
+      metricsServer = await startMetricsServer(metrics, { port: config.metricsPort!, host: config.host, token: config.metricsToken }, log);
+    }
     port = await api.listen(config.port, config.host);
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
     await workers?.stop(0).catch(() => undefined);
     await generation.queue.stop(0).catch(() => undefined);
     await database.close();
@@ -48,10 +60,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   janitor.start();
   let stopping: Promise<void> | undefined;
   return {
-    database, api, generation, workers, port, url,
+    database, api, generation, workers, metrics, metricsPort: metricsServer?.port, port, url,
     stop: () => (stopping ??= (async () => {
       log.info('shutting down');
       await api.stop();
+      await metricsServer?.close();
       await janitor.stop();
       // Running jobs get the rest of the shutdown time; what is left is failed and retried later.
       if (workers) await workers.stop(config.shutdownTimeoutMs / 2);

@@ -67,6 +67,10 @@ export interface Config {
   webhookMaxAttempts: number;
   /** Delay before the first retry; doubled on each further one (capped at an hour). */
   webhookRetryBaseMs: number;
+  /** Bearer token /metrics asks for; alone, it puts /metrics on the API port. Unset (and no metrics port): no /metrics. */
+  metricsToken: string | undefined;
+  /** /metrics on a plain HTTP server of its own on this port (then never on the API port); workers serve theirs here. */
+  metricsPort: number | undefined;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -77,6 +81,10 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
+}
+
+function optionalInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  return env[name] === undefined || env[name] === '' ? undefined : int(env, name, 0);
 }
 
 function providers(raw: string): ExecutionProvider[] {
@@ -132,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: Math.max(100, int(env, 'STORYFORGE_WEBHOOK_TIMEOUT_MS', 10_000)),
     webhookMaxAttempts: Math.max(1, int(env, 'STORYFORGE_WEBHOOK_MAX_ATTEMPTS', 8)),
     webhookRetryBaseMs: Math.max(1, int(env, 'STORYFORGE_WEBHOOK_RETRY_BASE_MS', 30_000)),
+    metricsToken: env.STORYFORGE_METRICS_TOKEN || undefined,
+    metricsPort: optionalInt(env, 'STORYFORGE_METRICS_PORT'),
   };
 }
 

@@ -14,6 +14,7 @@ import { ComputePool } from './compute/compute-pool';
 import { checkExecutionProviders } from './compute/provider-check';
 import { JobRunner } from './job-runner';
 import { WorkerHeartbeat } from '../src/jobs/worker-registry';
+import { Metrics } from '../src/metrics/registry';
 
 export interface GenerationWorkers {
   pool: ComputePool;
@@ -29,14 +30,17 @@ export type WorkerConfig = Pick<Config, 'workers' | 'ortThreads' | 'executionPro
 /**
  * Checks first that the configured execution providers work on this machine (with `cuda`: a
  * CUDA session on the configured device), rejecting with ProviderUnavailable before any thread
- * starts or any queue is worked.
+ * starts or any queue is worked. Jobs, steps and bank lookups are recorded in `metrics` (the
+ * process's; without it, metrics of their own that nothing serves).
  */
-export async function startGenerationWorkers(config: WorkerConfig, dataSource: DataSource, generation: Generation, log: Logger): Promise<GenerationWorkers> {
+export async function startGenerationWorkers(config: WorkerConfig, dataSource: DataSource, generation: Generation, log: Logger,
+  metrics: Metrics = new Metrics(dataSource, log)): Promise<GenerationWorkers> {
   await checkExecutionProviders(config);
   const { executionProviders, cudaDeviceId } = config;
   const pool = new ComputePool({ size: config.workers, ortThreads: config.ortThreads, executionProviders, cudaDeviceId }, log.child({ component: 'compute' }));
   const banks = new BankCache(join(config.dataDir, 'banks'), config.bankCacheBytes);
-  const runner = new JobRunner({ dataSource, pool, packs: generation.packs, banks, images: generation.images, log: log.child({ component: 'jobs' }) });
+  metrics.watchBankCache(banks);
+  const runner = new JobRunner({ dataSource, pool, packs: generation.packs, banks, images: generation.images, metrics, log: log.child({ component: 'jobs' }) });
   const packs = generation.packs.names;
   await generation.queue.ensureQueues(packs.map(queueForPack));
   for (const pack of packs) await generation.queue.work(queueForPack(pack), config.workers, (job, signal) => runner.run(job, signal));

@@ -14,6 +14,7 @@ import type { QueuedJob, JobMessage } from '../src/jobs/queue';
 import type { PackInfo, PackRegistry } from '../src/packs/pack-registry';
 import type { ImageStore } from '../src/storage/image-store';
 import type { Logger } from '../src/util/logger';
+import type { JobOutcome, Metrics, StepOp } from '../src/metrics/registry';
 import { BankCache, bankKey } from './bank-cache';
 import { ComputePool, ThreadCrashed } from './compute/compute-pool';
 import { consistencyScore, majority } from './identity';
@@ -32,6 +33,8 @@ export interface JobRunnerDeps {
   banks: BankCache;
   images: ImageStore;
   log: Logger;
+  /** Attempt and step durations are recorded there. */
+  metrics: Metrics;
   /** Frames per compute request: pictures are saved after each. */
   framesPerRequest?: number;
 }
@@ -53,8 +56,10 @@ export class JobRunner {
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const progress = new ProgressWriter(dataSource, projectId, jobId, job.attempts, stop, log);
+    const request = job.request as unknown as JobRequest;
+    const started = performance.now();
+    let outcome: JobOutcome = 'failed';
     try {
-      const request = job.request as unknown as JobRequest;
       const pack = this.deps.packs.get(request.pack);
       if (!pack) throw new Error(`this worker does not hold the ${request.pack} model pack`);
       const result = request.kind === 'anchor'
@@ -62,12 +67,17 @@ export class JobRunner {
         : await this.renders(projectId, jobId, request, pack, progress, stop.signal);
       await progress.flush();
       await withTenant(dataSource, projectId, (s) => succeed(s, jobId, job.attempts, result));
+      outcome = 'succeeded';
     } catch (error) {
       await progress.flush().catch(() => undefined);
       // Cancelled, or a newer attempt runs the job: this attempt just ends. Only our own stop counts
       // here; any other cancellation is a failure like any other (and is retried).
-      if (error instanceof Stopped || (stop.signal.aborted && stop.signal.reason instanceof Stopped)) return;
+      if (error instanceof Stopped || (stop.signal.aborted && stop.signal.reason instanceof Stopped)) {
+        outcome = 'stopped';
+        return;
+      }
       const final = error instanceof Gone || entry.retryCount >= entry.retryLimit;
+      outcome = final ? 'failed' : 'retried';
       const code = error instanceof Gone ? JobErrorCode.GONE : error instanceof ThreadCrashed ? JobErrorCode.WORKER_CRASHED
         : signal.aborted ? JobErrorCode.TIMED_OUT : JobErrorCode.GENERATION_FAILED;
       const message = signal.aborted ? `the attempt ran past ${entry.expireInSeconds} s` : (error as Error).message;
@@ -78,6 +88,7 @@ export class JobRunner {
       throw new Error(`${code}: ${message}`); // the queue retries it, or dead-letters it after the last try
     } finally {
       signal.removeEventListener('abort', onAbort);
+      this.deps.metrics.jobAttempt(job.kind, request.pack, outcome, (performance.now() - started) / 1000);
     }
   }
 
@@ -121,7 +132,7 @@ export class JobRunner {
       const reply = await pool.run({
         op: 'render', packDir: pack.dir, settings: request.settings, banks, judge: pack.hasJudge,
         frames: chunk.map((f) => ({ prompt: f.prompt, negativePrompt: f.negativePrompt, seed: f.seed, banks: f.characterIds.map((c) => byCharacter.get(c)!.index) })),
-      }, (p) => progress.step(p.step, p.steps), signal);
+      }, this.timedSteps(pack, 'render', progress), signal);
       if (reply.type !== 'rendered') throw new Error(`compute thread answered ${reply.type} to a render`);
       const computeMs = (performance.now() - started) / chunk.length;
       for (const [k, frame] of chunk.entries()) {
@@ -138,6 +149,7 @@ export class JobRunner {
           consistencyScore: consistencyScore(reply.judged?.[k], cast.map((c) => c.bank.identity), pack.identityHeads),
           promptWarnings: frame.promptWarnings ?? [],
           variation: frame.variation ?? 0,
+          style: frame.style ?? '',
         }));
         if (id) renderIds.set(keyOf(frame), id);
         progress.frames(++framesDone, request.frames.length);
@@ -168,7 +180,7 @@ export class JobRunner {
     const bytes = await this.deps.banks.get(bankKey(pack.modelHash, anchor.recipe, request.settings), async () => {
       const reply = await this.deps.pool.run({
         op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: pack.hasJudge,
-      }, (p) => progress.step(p.step, p.steps));
+      }, this.timedSteps(pack, 'bank', progress));
       if (reply.type !== 'bank') throw new Error(`compute thread answered ${reply.type} to a bank build`);
       if (reply.judged) built.judged = majority(reply.judged, pack.identityHeads);
       return reply.bank;
@@ -178,7 +190,7 @@ export class JobRunner {
     if (identity === null && pack.hasJudge) {
       // The bank came from a cache but the identity reading was never stored: read it once.
       const reply = await this.deps.pool.run({ op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: true },
-        (p) => progress.step(p.step, p.steps), signal);
+        this.timedSteps(pack, 'bank', progress), signal);
       if (reply.type === 'bank' && reply.judged) identity = majority(reply.judged, pack.identityHeads);
     }
     if (identity !== anchor.identity) {
@@ -186,6 +198,22 @@ export class JobRunner {
         s.query(`UPDATE character_anchors SET identity = $2 WHERE id = $1`, [anchor.id, identity]));
     }
     return { bytes, identity };
+  }
+
+  /**
+   * The progress callback of one compute request: passes steps on to the job's progress, and
+   * records the time from each step to the next (step k to k + 1 of the same run; what comes
+   * before a run's first step, loading and encoding, is not a step).
+   */
+  private timedSteps(pack: PackInfo, op: StepOp, progress: ProgressWriter): (p: { step: number; steps: number }) => void {
+    let last: { step: number; at: number } | undefined;
+    return (p) => {
+      const now = performance.now();
+      if (last && p.step === last.step + 1) this.deps.metrics.generationStep(pack.name, op, (now - last.at) / 1000);
+      // A frame finished repeats the last step: the next step is timed from the step itself.
+      if (!last || p.step !== last.step) last = { step: p.step, at: now };
+      progress.step(p.step, p.steps);
+    };
   }
 }
 

@@ -1,13 +1,15 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { Metrics } from '../metrics/registry';
 import type { RequestContext } from './context';
 import { namesLegacyJson } from './media-type';
 
 /**
  * Ends each request's database transaction once the response is ready, and logs the request
  * (never its variables or response: they can hold secrets). A failed commit replaces the
- * response, so a client never hears of a write that did not happen.
+ * response, so a client never hears of a write that did not happen. Its duration and outcome go
+ * to the metrics too.
  */
-export function requestLifecyclePlugin(): ApolloServerPlugin<RequestContext> {
+export function requestLifecyclePlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
@@ -24,13 +26,16 @@ export function requestLifecyclePlugin(): ApolloServerPlugin<RequestContext> {
           }
           const principal = ctx.principal;
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+          const errorCodes = errors?.map((e) => e.extensions?.code ?? 'UNKNOWN') ?? [];
+          metrics.graphqlRequest(operationName, errorCodes, durationMs / 1000);
           ctx.log.info('graphql request', {
             operationName: operationName ?? null,
-            durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+            durationMs,
             projectId: principal?.kind === 'key' ? principal.projectId : null,
             keyId: principal?.kind === 'key' ? principal.keyId : null,
             platform: principal?.kind === 'platform',
-            errorCodes: errors?.map((e) => e.extensions?.code ?? 'UNKNOWN') ?? [],
+            errorCodes,
           });
         },
       };

@@ -32,6 +32,8 @@ import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute } from './image-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
+import { Metrics } from '../metrics/registry';
+import { MetricsAccess, answerScrape, metricsPlacement } from '../metrics/metrics-server';
 
 export interface ApiServer {
   httpServer: Server;
@@ -39,6 +41,8 @@ export interface ApiServer {
   services: Services;
   /** The queue, packs, image store and URL signer the API uses. */
   generation: Generation;
+  /** This server's metrics (given, or its own); workers of the same process record into them too. */
+  metrics: Metrics;
   /** Resolves once listening; returns the bound port. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests, drains HTTP and WebSocket clients. The pool is the caller's. */
@@ -53,11 +57,13 @@ export interface LiveCounts extends WsCounts {
 }
 
 export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>
-  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection'>> & {
+  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection'>> & MetricsAccess & {
   /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
   webhooks?: WebhookSettings;
   /** How often open graphql-ws connections read their key again, besides hearing of its revocation (default 60 s). */
   wsKeyRecheckMs?: number;
+  /** The process's metrics; unset: the server makes its own. */
+  metrics?: Metrics;
 };
 
 /**
@@ -68,13 +74,14 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   const schema = buildSchema();
   // Without one given (tests, benches), the server makes its own from the environment and stops its queue itself.
   const generation = given ?? createGeneration(loadConfig(), (dataSource.options as { url: string }).url, log);
+  const metrics = config.metrics ?? new Metrics(dataSource, log);
   await generation.queue.ensureQueues(generation.packs.names.map(queueForPack));
   const live = new LiveEvents(listenerConnection(dataSource), log.child({ component: 'events' }));
   const hooks = config.webhooks ?? webhookSettings(loadConfig());
   let box: SecretBox | undefined;
   const secretBox = () => (box ??= new SecretBox(hooks.key()));
   const dispatcher = new WebhookDispatcher({
-    dataSource, connection: listenerConnection(dataSource), box: secretBox, settings: hooks, log: log.child({ component: 'webhooks' }),
+    dataSource, connection: listenerConnection(dataSource), box: secretBox, settings: hooks, metrics, log: log.child({ component: 'webhooks' }),
   });
   live.onChannel(WEBHOOKS_CHANNEL, () => dispatcher.wake());
   const webhooks = new WebhookService({ box: secretBox, allowPrivate: hooks.allowPrivate, maxPerProject: 20 });
@@ -119,7 +126,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); await dispatcher.stop(); await unserved?.stop(); await live.stop(); } }; } },
       operationChecksPlugin(schema, config.maxQueryCost),
       legacyJsonStatusPlugin(),
-      requestLifecyclePlugin(),
+      requestLifecyclePlugin(metrics),
     ],
     formatError: createErrorFormatter(log),
     includeStacktraceInErrorResponses: false,
@@ -154,6 +161,10 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     }
   });
   app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
+  // Only behind a token here; with a metrics port of its own (app.ts), never on this one.
+  if (metricsPlacement(config) === 'api') {
+    app.get('/metrics', (req, res) => answerScrape(req, res, metrics, config.metricsToken, log));
+  }
   app.use(
     '/graphql',
     refuseDeclaredOversize(config.maxBodyBytes),
@@ -174,6 +185,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     schema,
     services,
     generation,
+    metrics,
     listen: (port, host) => new Promise((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(port, host, () => {

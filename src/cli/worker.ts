@@ -2,7 +2,8 @@
  * `storyforge worker`: generation workers without HTTP, for more machines sharing the database.
  * It takes jobs of every model pack under STORYFORGE_MODELS_DIR (so a machine takes only jobs of
  * the packs it holds), with STORYFORGE_WORKERS compute threads (at least one) on the providers of
- * STORYFORGE_EXECUTION_PROVIDERS (the GPU of STORYFORGE_CUDA_DEVICE for `cuda`).
+ * STORYFORGE_EXECUTION_PROVIDERS (the GPU of STORYFORGE_CUDA_DEVICE for `cuda`). With
+ * STORYFORGE_METRICS_PORT it serves its /metrics there (behind STORYFORGE_METRICS_TOKEN when set).
  */
 import type { Config } from '../config';
 import { openDatabase } from '../db/database';
@@ -11,6 +12,8 @@ import type { Logger } from '../util/logger';
 import { ensureWritableDataDir } from '../util/data-dir';
 import { startGenerationWorkers } from '../../workers/generation-workers';
 import { checkExecutionProviders } from '../../workers/compute/provider-check';
+import { Metrics } from '../metrics/registry';
+import { MetricsServer, startMetricsServer } from '../metrics/metrics-server';
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   // Before the database: a host that cannot run its providers (STORYFORGE_EXECUTION_PROVIDERS)
@@ -20,10 +23,16 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
+  const metrics = new Metrics(database.dataSource, log);
   let workers;
+  let metricsServer: MetricsServer | undefined;
   try {
-    workers = await startGenerationWorkers({ ...config, workers: Math.max(1, config.workers) }, database.dataSource, generation, log);
+    workers = await startGenerationWorkers({ ...config, workers: Math.max(1, config.workers) }, database.dataSource, generation, log, metrics);
+    if (config.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(metrics, { port: config.metricsPort, host: config.host, token: config.metricsToken }, log);
+    }
   } catch (error) {
+    await workers?.stop(0).catch(() => undefined);
     await generation.queue.stop(0).catch(() => undefined);
     await database.close();
     throw error;
@@ -36,6 +45,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
     timer.unref();
     workers.stop(config.shutdownTimeoutMs / 2)
+      .then(() => metricsServer?.close())
       .then(() => database.close())
       .then(() => process.exit(0), (error) => {
         log.error('shutdown failed', { error });

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { withTenant } from '../db/tenant-session';
 import type { WebhookEvent } from '../db/entities/webhook.entity';
 import type { Logger } from '../util/logger';
+import type { Metrics } from '../metrics/registry';
 import { postJson, PostResult } from './http-post';
 import type { SecretBox } from './secret-box';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
@@ -30,6 +31,8 @@ export interface DispatcherOptions {
   connection: ClientConfig;
   box: () => SecretBox;
   settings: WebhookSettings;
+  /** Each attempt's outcome is counted there. */
+  metrics: Metrics;
   log: Logger;
   /** Messages taken (and delivered concurrently) per round. */
   batchSize?: number;
@@ -164,6 +167,7 @@ export class WebhookDispatcher {
     const succeeded = result.error === null;
     const last = message.attempts >= settings.maxAttempts;
     const nextRetryAt = succeeded || last ? null : new Date(Date.now() + this.backoff(message.attempts));
+    this.options.metrics.webhookDelivery(succeeded ? 'delivered' : last ? 'failed' : 'retrying');
     await withTenant(this.options.dataSource, message.project_id, async (session) => {
       // Only the holder of this attempt moves the message on (a lease that ran out was taken again).
       await session.query(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiServer } from '../../src/api/server';
+import { ApiConfig, createApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { generateSecret } from '../../src/domain/api-keys/key-secret';
 import { Generation, createGeneration } from '../../src/generation';
@@ -25,6 +25,8 @@ export interface GenerationApiOptions {
   workers?: number;
   maxActiveJobs?: number;
   env?: Record<string, string>;
+  /** Passed to the API server (metricsToken, ...). */
+  api?: Partial<ApiConfig>;
 }
 
 export const JOB_FIELDS = `id kind status attempts progress { step total framesDone framesTotal } error { code message }`;
@@ -42,8 +44,10 @@ export async function startGenerationApi(options: GenerationApiOptions = {}): Pr
   const logs: string[] = [];
   const log = new Logger('debug', { service: 'test' }, (line) => logs.push(line));
   const generation = createGeneration(config, db.url, log);
-  const server = await createApiServer({ platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost }, db.dataSource, log, generation);
-  const workers = config.workers > 0 ? await startGenerationWorkers(config, db.dataSource, generation, log) : undefined;
+  const server = await createApiServer({ platformKey, maxBodyBytes: 1_000_000, rateLimitPerMinute: 0, maxQueryCost: loadConfig({}).maxQueryCost, ...options.api },
+    db.dataSource, log, generation);
+  // One process: the workers record into the server's metrics, as in the app.
+  const workers = config.workers > 0 ? await startGenerationWorkers(config, db.dataSource, generation, log, server.metrics) : undefined;
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
 
