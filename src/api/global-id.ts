@@ -28,6 +28,22 @@ export function fromGlobalId(globalId: string, type: NodeType, field: string): s
   return parsed.id;
 }
 
+/** Objects with ids that are not Relay nodes (a project's styles): the same encoding. */
+export type ObjectType = 'Style';
+
+export function toObjectId(type: ObjectType, id: string): string {
+  return Buffer.from(`${type}:${id}`).toString('base64');
+}
+
+export function fromObjectId(globalId: string, type: ObjectType, field: string): string {
+  const text = Buffer.from(globalId, 'base64').toString();
+  const colon = text.indexOf(':');
+  const id = text.slice(colon + 1);
+  if (colon < 0 || !UUID.test(id)) throw badInput(field, `${field} is not a valid ID`);
+  if (text.slice(0, colon) !== type) throw notFound(field, type.toLowerCase());
+  return id;
+}
+
 export function fromGlobalIds(globalIds: readonly string[], type: NodeType, field: string): string[] {
   return globalIds.map((g) => fromGlobalId(g, type, field));
 }

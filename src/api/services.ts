@@ -10,6 +10,7 @@ import { MAX_SEED } from '../domain/common/validation';
 import { JobService } from '../domain/jobs/job.service';
 import { ModelService } from '../domain/models/model.service';
 import { PromptPreview } from '../domain/prompts/prompt-preview';
+import { StyleService } from '../domain/styles/style.service';
 import type { Generation } from '../generation';
 import type { LiveEvents } from '../events/live-events';
 import type { WebhookService } from '../domain/webhooks/webhook.service';
@@ -17,18 +18,20 @@ import type { WebhookService } from '../domain/webhooks/webhook.service';
 /** The domain services, built once per process; they hold no request state. */
 export function createServices(generation: Generation, dataSource: DataSource, platformKey: string | undefined, live: LiveEvents, webhooks: WebhookService) {
   const apiKeys = new ApiKeyService();
+  const styles = new StyleService();
   return {
     auth: new AuthService(dataSource, platformKey),
     projects: new ProjectService(dataSource, apiKeys),
     apiKeys,
     characters: new CharacterService(),
-    stories: new StoryService(generation.packs, generation.defaultModel),
-    jobs: new JobService(generation.queue, generation.packs, generation.defaultModel, generation.limits, () => randomInt(0, MAX_SEED)),
+    stories: new StoryService(generation.packs, generation.defaultModel, styles),
+    jobs: new JobService(generation.queue, generation.packs, generation.defaultModel, generation.limits, () => randomInt(0, MAX_SEED), styles),
+    styles,
     /** Signs image URLs (Render.url). */
     signer: generation.signer,
     frames: new FrameService(),
     models: new ModelService(generation.packs, generation.defaultModel, generation.heartbeatSeconds),
-    prompts: new PromptPreview(generation.packs),
+    prompts: new PromptPreview(generation.packs, styles),
     /** Live updates (subscriptions): this process's LISTEN connection and its fan-out. */
     live,
     webhooks,

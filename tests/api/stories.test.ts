@@ -26,7 +26,7 @@ describe('characters, stories and frames', () => {
   it('creates characters with defaults and the given consistency settings', async () => {
     const r = await api.gql(`query($id: ID!) { node(id: $id) { ... on Character { ${CHARACTER_FIELDS} } } }`, { id: mira.id }, key);
     expect(r.data.node).toMatchObject({
-      name: 'Mira', seed: 5, anchorVersion: 1, negativePrompt: '', style: '',
+      name: 'Mira', seed: 5, anchorVersion: 1, negativePrompt: '',
       consistency: { identityFrames: 3, samplingRate: 0.75 },
     });
   });

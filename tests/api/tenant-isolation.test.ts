@@ -45,6 +45,8 @@ describe('tenant isolation matrix', () => {
     const { rows: [delivery] } = await api.db.owner.query(`INSERT INTO webhook_deliveries (project_id, webhook_id, message_id, event, event_id, attempt, http_status, duration_ms)
       VALUES ($1, $2, $3, 'story.updated', $4, 1, 200, 12) RETURNING id`, [projectA, decodeId(a.webhook), message.id, message.event_id]);
     a.webhookDelivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64');
+    const style = await api.gql(`mutation { createStyle(input: { name: "Alpha ink", template: "ink {prompt}" }) { id } }`, {}, keyA);
+    a.style = style.data.createStyle.id;
     const storyB = await createStory(api, keyB, { title: 'Beta story', script: 'beta one' });
     b.story = storyB.id;
     b.frame = storyB.frames.edges[0].node.id;
@@ -82,11 +84,12 @@ describe('tenant isolation matrix', () => {
     ['regenerateFrame', { field: 'regenerateFrame', query: `mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 5) { job { id } } }`, variables: () => ({ id: a.frame }) }],
     ['setCurrentRender', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: a.frame, r: a.render }) }],
     ['setCurrentRender with an A render', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: b.frame, r: a.render }) }],
+    ['deleteStyle', { field: 'deleteStyle', query: `mutation($id: ID!) { deleteStyle(id: $id) { deletedId } }`, variables: () => ({ id: a.style }) }],
     ['cancelJob', { field: 'cancelJob', query: `mutation($id: ID!) { cancelJob(id: $id) { job { id status } } }`, variables: () => ({ id: a.job }) }],
   ];
 
   /** Fields that take no id of another project: checked below for leaks instead. */
-  const WITHOUT_IDS = ['viewer', 'models', 'characters', 'stories', 'apiKeys', 'jobs', 'webhooks', 'createProject', 'createApiKey', 'createCharacter',
+  const WITHOUT_IDS = ['viewer', 'models', 'styles', 'createStyle', 'characters', 'stories', 'apiKeys', 'jobs', 'webhooks', 'createProject', 'createApiKey', 'createCharacter',
     'createWebhook'];
 
   /** Over graphql-ws: NOT_FOUND on subscribe, then the subscription completes (no event ever follows). */

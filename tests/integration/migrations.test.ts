@@ -7,7 +7,7 @@ import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
   'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'image_file_deletions', 'images', 'projects', 'reference_image_sets',
-  'reference_images', 'renders', 'stories', 'story_characters', 'webhook_deliveries', 'webhook_messages', 'webhooks', 'workers',
+  'reference_images', 'renders', 'stories', 'story_characters', 'styles', 'webhook_deliveries', 'webhook_messages', 'webhooks', 'workers',
 ];
 /** Tables of the platform, not of a project: no project_id (their policy lets the app role read, never write). */
 const PLATFORM_TABLES = ['projects', 'workers'];
@@ -25,7 +25,8 @@ describe('migrations', () => {
 
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
-      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000', 'RenderVariations1765100000000']);
+      'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000', 'RenderVariations1765100000000',
+      'StylesNegativePrompts1765200000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -61,7 +62,24 @@ describe('migrations', () => {
     expect(unindexed.rows).toEqual([]);
   });
 
+  it("turn a story's free-text style into a project style of that name, so it renders as before", async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const { rows: [p] } = await db.owner.query(`INSERT INTO projects (name) VALUES ('styles') RETURNING id`);
+    for (const style of ['watercolor, soft light', 'Cinematic', '']) {
+      await db.owner.query(`INSERT INTO stories (project_id, title, style, model, width, height, steps, guidance, scheduler, seed)
+        VALUES ($1, 't', $2, 'story-world', 256, 256, 10, 5, 'ddim', 1)`, [p.id, style]);
+    }
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    const styles = await db.owner.query(`SELECT name, template FROM styles WHERE project_id = $1`, [p.id]);
+    // A built-in name stays the built-in style; an empty one is no style.
+    expect(styles.rows).toEqual([{ name: 'watercolor, soft light', template: '{prompt} watercolor, soft light' }]);
+    await db.owner.query(`DELETE FROM projects WHERE id = $1`, [p.id]);
+  });
+
   it('revert cleanly and apply again', async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const styles = await db.owner.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'styles'`);
+    expect(styles.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
     const variation = await db.owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'renders' AND column_name = 'variation'`);
     expect(variation.rows[0].n).toBe(0);

@@ -49,7 +49,7 @@ describe('deleting stories and frames deletes their images', () => {
       jobId: decodeId(job.data.generateStory.job.id), frameId: decodeId(frameId),
       png, webp: await stored(randomBytes(40), 'image/webp'), thumbnail: await stored(randomBytes(30)),
       prompt: 'p', negativePrompt: '', seed: 1, steps: 1, guidance: 1, scheduler: 'ddim', model: 'story-world', width: 8, height: 8,
-      anchorVersions: {}, timings: {}, durationMs: 1, consistencyScore: null, promptWarnings: [],
+      anchorVersions: {}, timings: {}, durationMs: 1, consistencyScore: null, promptWarnings: [], style: '',
     };
     return withTenant(api.db.dataSource, projectId, (session) => saveRender(session, r));
   }
@@ -149,7 +149,7 @@ describe('deleting stories and frames deletes their images', () => {
     const saved = await withTenant(api.db.dataSource, projectId, (session) => saveRender(session, {
       jobId: decodeId(job.data.generateStory.job.id), frameId: decodeId(frame), png, webp: png, thumbnail: png,
       prompt: 'p', negativePrompt: '', seed: 1, steps: 1, guidance: 1, scheduler: 'ddim', model: 'story-world', width: 8, height: 8,
-      anchorVersions: {}, timings: {}, durationMs: 1, consistencyScore: null, promptWarnings: [],
+      anchorVersions: {}, timings: {}, durationMs: 1, consistencyScore: null, promptWarnings: [], style: '',
     }));
     expect(saved).toBeUndefined();
     await janitor(0).sweep();

@@ -128,6 +128,22 @@ describe('models in the API', () => {
     }
   }, 300_000);
 
+  it('draws in the story\'s style, joining the negative prompts most specific first, and records both on the render', async () => {
+    const created = await create({ title: 'Comic', model: 'sd15-tiny', width: 256, height: 256, style: 'Comic book', negativePrompt: 'blurry' });
+    const id = created.data.createStory.id;
+    const frameId = created.data.createStory.frames.edges[0].node.id;
+    await api.gql(`mutation($id: ID!) { updateFrame(id: $id, input: { negativePrompt: "text" }) { id } }`, { id: frameId }, key);
+    const job = await generate(id);
+    expect({ status: job.status, error: job.error }).toEqual({ status: 'SUCCEEDED', error: null });
+    const r = await api.gql(`query($id: ID!) { node(id: $id) { ... on Frame { currentRender { prompt negativePrompt style promptWarnings { code words } } } } }`, { id: frameId }, key);
+    const { prompt, promptWarnings, ...rest } = r.data.node.currentRender;
+    expect(rest).toEqual({ negativePrompt: 'text, blurry, photo, photorealistic, realism, blurry, washed out', style: 'Comic book' });
+    // The tiny pack's small vocabulary spells words in many tokens: the end of the style's words is what the budget cuts.
+    const full = 'comic book panel of a person with red hair and a blue cap Hero waving on the beach, bold ink outlines, flat vibrant colours, halftone shading, graphic novel art';
+    expect(promptWarnings.map((w: any) => w.code)).toEqual(['PART_SHORTENED']);
+    expect(`${prompt} ${promptWarnings[0].words.join(' ')}`).toBe(full);
+  });
+
   it('refuses an unknown pack and a size the pack does not render, writing nothing', async () => {
     const before = await api.db.owner.query(`SELECT count(*)::int AS n FROM stories`);
     const unknown = await create({ title: 'x', model: 'no-such-pack' });

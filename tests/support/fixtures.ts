@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import type { TestApi } from './api-harness';
 
-export const CHARACTER_FIELDS = `id name description negativePrompt style seed anchorVersion consistency { identityFrames samplingRate }`;
+export const CHARACTER_FIELDS = `id name description negativePrompt seed anchorVersion consistency { identityFrames samplingRate }`;
 export const FRAME_FIELDS = `id position prompt caption noCharacter seed characters { name }`;
 
 export async function createCharacter(api: TestApi, key: string, name: string, extra: Record<string, unknown> = {}) {

@@ -27,7 +27,7 @@ export const frameResolvers = {
       const frames = await ctx.services.frames.add(ctx.session, storyId, args.script, args.position);
       ctx.wrote();
       const story = await required(ctx.loaders.story.load(storyId), 'story');
-      return { story, frames, warnings: withFrameIds(await ctx.services.prompts.warnings(story, frames, await ctx.loaders.cast.load(storyId))) };
+      return { story, frames, warnings: withFrameIds(await ctx.services.prompts.warnings(ctx.session, story, frames, await ctx.loaders.cast.load(storyId))) };
     },
     updateFrame: async (_: unknown, args: { id: string; input: UpdateFrameArgs }, ctx: RequestContext) => {
       ctx.require('editor');
@@ -75,7 +75,7 @@ export const frameResolvers = {
       toConnection(await ctx.loaders.renderPage.load({ frameId: f.id, first: args.first, after: args.after })),
     promptWarnings: async (f: Frame, _: unknown, ctx: RequestContext) => {
       const story = await required(ctx.loaders.story.load(f.storyId), 'story');
-      return withFrameIds(await ctx.services.prompts.warnings(story, [f], await ctx.loaders.cast.load(f.storyId)));
+      return withFrameIds(await ctx.services.prompts.warnings(ctx.session, story, [f], await ctx.loaders.cast.load(f.storyId)));
     },
   },
 

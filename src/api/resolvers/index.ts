@@ -6,11 +6,12 @@ import { nodeResolvers } from './node.resolver';
 import { projectResolvers } from './project.resolver';
 import { DateTime, JSONScalar } from './scalars';
 import { storyResolvers } from './story.resolver';
+import { styleResolvers } from './style.resolver';
 import { subscriptionResolvers } from './subscription.resolver';
 import { webhookResolvers } from './webhook.resolver';
 
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, modelResolvers, subscriptionResolvers, webhookResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, modelResolvers, styleResolvers, subscriptionResolvers, webhookResolvers,
 ];

@@ -57,7 +57,7 @@ export const storyResolvers = {
       toConnection(await ctx.loaders.framePage.load({ storyId: s.id, first: args.first, after: args.after })),
     promptWarnings: async (s: Story, _: unknown, ctx: RequestContext) => {
       const frames = await ctx.session.rows(Frame, `SELECT * FROM frames WHERE story_id = $1 ORDER BY position`, [s.id]);
-      return withFrameIds(await ctx.services.prompts.warnings(s, frames, await ctx.loaders.cast.load(s.id)));
+      return withFrameIds(await ctx.services.prompts.warnings(ctx.session, s, frames, await ctx.loaders.cast.load(s.id)));
     },
   },
 };

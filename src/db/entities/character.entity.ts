@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /**
- * A character's anchor is (description, style, seed, consistency settings, reference set). Any
+ * A character's anchor is (description, negative prompt, seed, consistency settings, reference set). Any
  * change to those bumps `anchorVersion`; renders record the version they were made with, and
  * the engine's identity bank is kept per (character, anchorVersion, model): a story's model draws it.
  */
@@ -13,7 +13,6 @@ export class Character {
   /** The identity prompt: who this is (hair, clothes, ...), reused in every frame it appears in. */
   @Column('text') description: string;
   @Column('text') negativePrompt: string;
-  @Column('varchar', { length: 200 }) style: string;
   @Column('int') seed: number;
   /** CSA: how many frames the identity bank is written from. */
   @Column('int') identityFrames: number;

@@ -9,6 +9,7 @@ export class Frame {
   @Column('int') position: number;
   @Column('text') prompt: string;
   @Column('text') caption: string;
+  @Column('text') negativePrompt: string;
   /** `[NC]`: no character appears, so no identity is injected. */
   @Column('boolean') noCharacter: boolean;
   /** Which cast members appear; null means the whole cast. Always a subset of the cast. */

@@ -10,15 +10,16 @@ import { ReferenceImageSet } from './reference-image-set.entity';
 import { Render } from './render.entity';
 import { Story } from './story.entity';
 import { StoryCharacter } from './story-character.entity';
+import { Style } from './style.entity';
 import { Webhook } from './webhook.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 
 export {
   ApiKey, Character, CharacterAnchor, Frame, GenerationJob, Image, Project, ReferenceImage, ReferenceImageSet, Render, Story, StoryCharacter,
-  Webhook, WebhookDelivery,
+  Style, Webhook, WebhookDelivery,
 };
 
 export const ENTITIES = [
   Project, ApiKey, Image, ReferenceImageSet, ReferenceImage, Character, Story, StoryCharacter, Frame, Render, GenerationJob, CharacterAnchor,
-  Webhook, WebhookDelivery,
+  Style, Webhook, WebhookDelivery,
 ];

@@ -17,6 +17,8 @@ export class Render {
   /** The final prompt sent to the text encoder. */
   @Column('text') prompt: string;
   @Column('text') negativePrompt: string;
+  /** The style preset the render was drawn in ('' for none). */
+  @Column('varchar', { length: 100 }) style: string;
   @Column('int') seed: number;
   @Column('int') steps: number;
   @Column('real') guidance: number;

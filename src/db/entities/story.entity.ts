@@ -6,7 +6,9 @@ export class Story {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid') projectId: string;
   @Column('varchar', { length: 200 }) title: string;
+  /** The name of a style preset (built in, or the project's); '' for none. */
   @Column('varchar', { length: 200 }) style: string;
+  @Column('text') negativePrompt: string;
   @Column('int') width: number;
   @Column('int') height: number;
   @Column('int') steps: number;

@@ -15,7 +15,6 @@ export interface CharacterInput {
   name?: string | null;
   description?: string | null;
   negativePrompt?: string | null;
-  style?: string | null;
   seed?: number | null;
   consistency?: ConsistencyInput | null;
 }
@@ -24,7 +23,7 @@ export interface CharacterInput {
 export const CHARACTER_DEFAULTS = { identityFrames: 2 } as const;
 
 /** Fields that define the character's identity: changing any of them makes a new anchor version. */
-const ANCHOR_FIELDS = ['description', 'negativePrompt', 'style', 'seed', 'identityFrames', 'samplingRate'] as const;
+const ANCHOR_FIELDS = ['description', 'negativePrompt', 'seed', 'identityFrames', 'samplingRate'] as const;
 
 type CharacterFields = Pick<Character, 'name' | (typeof ANCHOR_FIELDS)[number]>;
 
@@ -36,15 +35,14 @@ export class CharacterService {
       name: input.name ?? '',
       description: input.description ?? '',
       negativePrompt: input.negativePrompt ?? '',
-      style: input.style ?? '',
       seed: input.seed ?? randomInt(0, MAX_SEED),
       identityFrames: input.consistency?.identityFrames ?? CHARACTER_DEFAULTS.identityFrames,
       samplingRate: input.consistency?.samplingRate ?? null,
     });
     return session.atomically(() => withNameConflict(fields.name, () => session.one(Character,
-      `INSERT INTO characters (project_id, name, description, negative_prompt, style, seed, identity_frames, sampling_rate, anchor_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING *`,
-      [session.projectId, fields.name, fields.description, fields.negativePrompt, fields.style,
+      `INSERT INTO characters (project_id, name, description, negative_prompt, seed, identity_frames, sampling_rate, anchor_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING *`,
+      [session.projectId, fields.name, fields.description, fields.negativePrompt,
         fields.seed, fields.identityFrames, fields.samplingRate]))) as Promise<Character>;
   }
 
@@ -56,7 +54,6 @@ export class CharacterService {
         name: input.name ?? current.name,
         description: input.description ?? current.description,
         negativePrompt: input.negativePrompt ?? current.negativePrompt,
-        style: input.style ?? current.style,
         seed: input.seed ?? current.seed,
         identityFrames: input.consistency?.identityFrames ?? current.identityFrames,
         // An explicit null goes back to the pack's default; leaving it out keeps the rate.
@@ -64,10 +61,10 @@ export class CharacterService {
       });
       const anchorChanged = ANCHOR_FIELDS.some((field) => next[field] !== current[field]);
       return withNameConflict(next.name, () => session.one(Character,
-        `UPDATE characters SET name = $2, description = $3, negative_prompt = $4, style = $5, seed = $6,
-           identity_frames = $7, sampling_rate = $8, anchor_version = anchor_version + $9, updated_at = now()
+        `UPDATE characters SET name = $2, description = $3, negative_prompt = $4, seed = $5,
+           identity_frames = $6, sampling_rate = $7, anchor_version = anchor_version + $8, updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, next.name, next.description, next.negativePrompt, next.style, next.seed,
+        [id, next.name, next.description, next.negativePrompt, next.seed,
           next.identityFrames, next.samplingRate, anchorChanged ? 1 : 0])) as Promise<Character>;
     });
   }
@@ -99,7 +96,6 @@ function validate(f: CharacterFields): CharacterFields {
     name: requiredText('name', f.name, LIMITS.nameLength),
     description: requiredText('description', f.description, LIMITS.descriptionLength),
     negativePrompt: optionalText('negativePrompt', f.negativePrompt, LIMITS.negativePromptLength),
-    style: optionalText('style', f.style, LIMITS.styleLength),
     seed: seed('seed', f.seed),
     identityFrames: intInRange('consistency.identityFrames', f.identityFrames, 1, 8),
     samplingRate: f.samplingRate === null ? null : numberInRange('consistency.samplingRate', f.samplingRate, 0, 1, true),

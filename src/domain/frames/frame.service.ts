@@ -12,6 +12,8 @@ import { storyUpdated } from '../../events/publisher';
 export interface UpdateFrameInput {
   prompt?: string | null;
   caption?: string | null;
+  /** Joined before the story's, the style's and the characters' negative prompts. */
+  negativePrompt?: string | null;
   noCharacter?: boolean | null;
   /** Absent: unchanged; null: the whole cast; a list: exactly these cast members. */
   characterIds?: readonly string[] | null;
@@ -54,6 +56,7 @@ export class FrameService {
       if (!frame) throw notFound('id', 'frame');
       const prompt = input.prompt == null ? frame.prompt : requiredText('prompt', input.prompt, LIMITS.promptLength);
       const caption = input.caption == null ? frame.caption : optionalText('caption', input.caption, LIMITS.captionLength);
+      const negative = input.negativePrompt == null ? frame.negativePrompt : optionalText('negativePrompt', input.negativePrompt, LIMITS.negativePromptLength);
       let noCharacter = input.noCharacter ?? frame.noCharacter;
       let characterIds = frame.characterIds;
       if (input.characterIds !== undefined) {
@@ -66,9 +69,9 @@ export class FrameService {
       }
       const frameSeed = input.seed === undefined ? frame.seed : input.seed === null ? null : seed('seed', input.seed);
       const updated = (await session.one(Frame,
-        `UPDATE frames SET prompt = $2, caption = $3, no_character = $4, character_ids = $5, seed = $6, updated_at = now()
+        `UPDATE frames SET prompt = $2, caption = $3, no_character = $4, character_ids = $5, seed = $6, negative_prompt = $7, updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, prompt, caption, noCharacter, characterIds, frameSeed]))!;
+        [id, prompt, caption, noCharacter, characterIds, frameSeed, negative]))!;
       await storyUpdated(session, frame.storyId);
       return updated;
     });

@@ -25,6 +25,8 @@ export interface FrameJob {
   /** What the prompt lost on the way (absent in jobs queued before warnings existed). */
   promptWarnings?: PromptWarning[];
   negativePrompt: string;
+  /** The style preset's name ('' for none; absent in jobs queued before styles were presets). */
+  style?: string;
   seed: number;
   /** Which of the job's variations of the frame this is (0 when the job asked for one). */
   variation?: number;

@@ -13,6 +13,7 @@ import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, oneOf, requiredText, seed as validSeed } from '../common/validation';
 import { installedPack } from '../stories/story-settings';
+import type { StyleService } from '../styles/style.service';
 import { AnchorRef, EngineSettings, FrameJob, JobKind, JobRequest } from './job-request';
 import { anchorRecipe, framePrompt, frameSeed, negativePrompt } from './prompts';
 
@@ -48,6 +49,7 @@ export class JobService {
     private readonly defaultPack: string,
     private readonly limits: JobLimits,
     private readonly randomSeed: () => number,
+    private readonly styles: StyleService,
   ) {}
 
   /** `model`: the pack to build the bank for (default: the deployment's default model), at its native size. */
@@ -127,17 +129,19 @@ export class JobService {
     const needed = cast.filter((c) => frames.some((f) => shown(f).includes(c)));
     const anchors = await this.anchors(session, needed, pack);
     const meter = await this.packs.tokenizer(pack);
+    const style = await this.styles.resolve(session, story.style);
     const jobs: FrameJob[] = frames.flatMap((f) => {
       const people = shown(f);
       const override = overrides.get(f.id);
-      const composed = framePrompt(f, people, story, meter, override?.prompt);
+      const composed = framePrompt(f, people, style, pack, meter, override?.prompt);
       const seed = override?.seed ?? frameSeed(f, story);
       // Variations differ only by seed: consecutive ones, so each can be drawn again alone with regenerateFrame(seed).
       return Array.from({ length: variations }, (_, k) => ({
         frameId: f.id, position: f.position,
         prompt: composed.prompt,
         promptWarnings: composed.warnings,
-        negativePrompt: negativePrompt(people, pack),
+        negativePrompt: negativePrompt(f, story, style, people, pack),
+        style: style?.name ?? '',
         seed: (seed + k) % (MAX_SEED + 1),
         ...(k > 0 && { variation: k }),
         characterIds: people.map((c) => c.id),

@@ -6,15 +6,42 @@ import type { Story } from '../../db/entities/story.entity';
 import type { PackInfo } from '../../packs/pack-registry';
 import { MAX_SEED } from '../common/validation';
 import { ComposedPrompt, PromptMeter, composePrompt } from '../prompts/prompt-warnings';
+import type { StylePreset } from '../styles/built-in-styles';
 
-/** Characters' identity descriptions, then the frame's own prompt, then the story's style, within the pack's token budget. */
-export function framePrompt(frame: Pick<Frame, 'prompt'>, characters: readonly Pick<Character, 'name' | 'description'>[], story: Pick<Story, 'style'>,
-  meter: PromptMeter, prompt = frame.prompt): ComposedPrompt {
-  return composePrompt({ characters, frame: prompt, style: story.style }, meter);
+/** Whether a style is written for the pack's family (a style for no family in particular suits all). */
+export function styleApplies(style: StylePreset, pack: PackInfo): boolean {
+  return style.families.length === 0 || style.families.includes(pack.family);
 }
 
-export function negativePrompt(characters: readonly Pick<Character, 'negativePrompt'>[], pack: PackInfo): string {
-  return [pack.manifest.defaults.negativePrompt, ...characters.map((c) => c.negativePrompt)].map((p) => p.trim()).filter(Boolean).join(', ');
+/**
+ * Characters' identity descriptions, then the frame's own prompt, inside the story's style
+ * template, within the pack's token budget. A style written for other families is left out.
+ */
+export function framePrompt(frame: Pick<Frame, 'prompt'>, characters: readonly Pick<Character, 'name' | 'description'>[], style: StylePreset | null,
+  pack: PackInfo, meter: PromptMeter, prompt = frame.prompt): ComposedPrompt {
+  const applies = style !== null && styleApplies(style, pack);
+  const composed = composePrompt({ characters, frame: prompt, style: applies ? style : null }, meter);
+  if (style && !applies) {
+    composed.warnings.push({ code: 'STYLE_NO_EFFECT', words: [],
+      message: `the style "${style.name}" is written for ${style.families.join(', ')} models; ${pack.name} (${pack.family}) does not read it, so it is left out` });
+  }
+  return composed;
+}
+
+/**
+ * The negative prompt, most specific first: the frame's, the story's, the style's (when it
+ * applies), each shown character's, then the pack's default. Empty parts drop out.
+ */
+export function negativePrompt(frame: Pick<Frame, 'negativePrompt'>, story: Pick<Story, 'negativePrompt'>, style: StylePreset | null,
+  characters: readonly Pick<Character, 'negativePrompt'>[], pack: PackInfo): string {
+  return [frame.negativePrompt, story.negativePrompt, style && styleApplies(style, pack) ? style.negativePrompt : '',
+    ...characters.map((c) => c.negativePrompt), pack.manifest.defaults.negativePrompt]
+    .map((p) => p.trim()).filter(Boolean).join(', ');
+}
+
+/** An identity frame's negative prompt: the character's, then the pack's default. */
+export function identityNegativePrompt(character: Pick<Character, 'negativePrompt'>, pack: PackInfo): string {
+  return [character.negativePrompt, pack.manifest.defaults.negativePrompt].map((p) => p.trim()).filter(Boolean).join(', ');
 }
 
 /** A frame without its own seed takes the story's seed offset by its position. */
@@ -31,7 +58,7 @@ export function anchorRecipe(character: Character, pack: PackInfo): AnchorRecipe
   const n = character.identityFrames;
   return {
     prompts: Array.from({ length: n }, (_, i) => templates[i % templates.length]!.replaceAll('{description}', character.description.trim())),
-    negativePrompt: negativePrompt([character], pack),
+    negativePrompt: identityNegativePrompt(character, pack),
     seeds: Array.from({ length: n }, (_, i) => (character.seed + i) % (MAX_SEED + 1)),
     rate: character.samplingRate ?? pack.manifest.csa?.defaultRate ?? 0.5,
     csaSeed: character.seed,

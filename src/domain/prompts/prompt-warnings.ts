@@ -15,13 +15,14 @@ export interface PromptMeter {
   unknownWords(text: string): string[];
 }
 
-export type PromptWarningCode = 'PROMPT_TRUNCATED' | 'PART_SHORTENED' | 'UNKNOWN_WORDS';
+export type PromptWarningCode = 'PROMPT_TRUNCATED' | 'PART_SHORTENED' | 'UNKNOWN_WORDS' | 'STYLE_NO_EFFECT';
 
 export interface PromptWarning {
   /**
    * PROMPT_TRUNCATED: the frame's own prompt is longer than the model reads; its end is lost.
    * PART_SHORTENED: a character's description or the style was cut (or left out) so the frame's prompt fits.
    * UNKNOWN_WORDS: words the model's tokenizer does not know; the model never sees them.
+   * STYLE_NO_EFFECT: the story's style is written for other model families; it is left out.
    */
   code: PromptWarningCode;
   message: string;
@@ -33,7 +34,8 @@ export interface PromptParts {
   /** Each shown character's name and identity description, in cast order. */
   characters: readonly { name: string; description: string }[];
   frame: string;
-  style: string;
+  /** The story's style preset: its template (with `{prompt}`) goes around the rest. */
+  style: { name: string; template: string } | null;
 }
 
 export interface ComposedPrompt {
@@ -81,18 +83,31 @@ export function composePrompt(parts: PromptParts, meter: PromptMeter): ComposedP
     }
     return kept;
   });
-  const used = meter.count([...descriptions, frame.kept].filter(Boolean).join(' '));
-  const style = fit(parts.style, Math.max(0, meter.budget - used));
-  if (style.lost.length > 0) {
-    warnings.push({ code: 'PART_SHORTENED', words: style.lost,
-      message: `the style was shortened so the frame's prompt fits in ${meter.budget} tokens; lost: "${style.lost.join(' ')}"` });
+  // The style's own words take what is left: the ones before the prompt first, then the ones after.
+  const [before, after] = parts.style ? splitTemplate(parts.style.template) : ['', ''];
+  let room = meter.budget - meter.count([...descriptions, frame.kept].filter(Boolean).join(' '));
+  const pre = fit(before, Math.max(0, room));
+  room -= meter.count(pre.kept);
+  const post = fit(after, Math.max(0, room));
+  const styleLost = [...pre.lost, ...post.lost];
+  if (styleLost.length > 0) {
+    warnings.push({ code: 'PART_SHORTENED', words: styleLost,
+      message: `the style "${parts.style!.name}" was shortened so the frame's prompt fits in ${meter.budget} tokens; lost: "${styleLost.join(' ')}"` });
   }
 
-  const prompt = [...descriptions, frame.kept, style.kept].filter(Boolean).join(' ');
+  const inner = [pre.kept, ...descriptions, frame.kept].filter(Boolean).join(' ');
+  // A template's ", detailed" stays attached to the prompt, as its author wrote it.
+  const prompt = !post.kept ? inner : !inner || !/^[,.;:!?]/.test(post.kept) ? [inner, post.kept].filter(Boolean).join(' ') : inner + post.kept;
   const unknown = meter.unknownWords(prompt);
   if (unknown.length > 0) {
     warnings.push({ code: 'UNKNOWN_WORDS', words: unknown,
       message: `this model does not know ${unknown.length === 1 ? 'the word' : 'the words'} ${unknown.map((w) => `"${w}"`).join(', ')}; it never sees ${unknown.length === 1 ? 'it' : 'them'}` });
   }
   return { prompt, warnings };
+}
+
+/** The template's words before and after `{prompt}`. */
+function splitTemplate(template: string): [string, string] {
+  const at = template.indexOf('{prompt}');
+  return at < 0 ? ['', template] : [template.slice(0, at).trim(), template.slice(at + '{prompt}'.length).trim()];
 }

@@ -38,6 +38,8 @@ export interface NewRender {
   durationMs: number;
   consistencyScore: number | null;
   promptWarnings: PromptWarning[];
+  /** The style preset's name ('' for none). */
+  style: string;
   /** 0 (or absent): the job's render of the frame, which becomes current; n > 0: a further variation, kept in the history. */
   variation?: number;
 }
@@ -70,11 +72,11 @@ export async function saveRender(session: TenantSession, r: NewRender): Promise<
     if (current) await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
     const [render] = await session.query<{ id: string }>(
       `INSERT INTO renders (project_id, frame_id, job_id, image_id, webp_image_id, thumbnail_image_id, prompt, negative_prompt, seed,
-         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, prompt_warnings, variation, is_current)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
+         steps, guidance, scheduler, model, width, height, anchor_versions, timings, duration_ms, consistency_score, prompt_warnings, variation, is_current, style)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
       [session.projectId, r.frameId, r.jobId, png, webp, thumbnail, r.prompt, r.negativePrompt, r.seed, r.steps, r.guidance,
         r.scheduler, r.model, r.width, r.height, r.anchorVersions, r.timings, Math.round(r.durationMs), r.consistencyScore,
-        JSON.stringify(r.promptWarnings), variation, current]);
+        JSON.stringify(r.promptWarnings), variation, current, r.style]);
     await session.query(
       `UPDATE generation_jobs SET frames_done = (SELECT count(*) FROM renders WHERE job_id = $1), updated_at = now() WHERE id = $1`, [r.jobId]);
     await jobUpdated(session, { id: r.jobId, storyId: frame.story_id });

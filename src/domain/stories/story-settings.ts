@@ -7,6 +7,7 @@ import { LIMITS, MAX_SEED, intInRange, numberInRange, oneOf, optionalText, requi
 export interface StorySettingsInput {
   title?: string | null;
   style?: string | null;
+  negativePrompt?: string | null;
   model?: string | null;
   width?: number | null;
   height?: number | null;
@@ -18,7 +19,9 @@ export interface StorySettingsInput {
 
 export interface StorySettings {
   title: string;
+  /** A style preset's name as given (StoryService checks it exists). */
   style: string;
+  negativePrompt: string;
   model: string;
   width: number;
   height: number;
@@ -64,7 +67,8 @@ export function storySettings(input: StorySettingsInput, base: StorySettings | u
   }
   return {
     title: requiredText('title', input.title ?? base?.title ?? '', LIMITS.titleLength),
-    style: optionalText('style', input.style ?? base?.style ?? '', LIMITS.styleLength),
+    style: optionalText('style', input.style ?? base?.style ?? '', LIMITS.nameLength),
+    negativePrompt: optionalText('negativePrompt', input.negativePrompt ?? base?.negativePrompt ?? '', LIMITS.negativePromptLength),
     model,
     width,
     height,

@@ -9,6 +9,7 @@ import { replaceCast, resolveCast } from './cast';
 import { parseScript } from './script-parser';
 import type { PackRegistry } from '../../packs/pack-registry';
 import { StorySettingsInput, storySettings } from './story-settings';
+import type { StyleService } from '../styles/style.service';
 import { storyUpdated } from '../../events/publisher';
 
 export interface CreateStoryInput extends StorySettingsInput {
@@ -22,17 +23,18 @@ export interface UpdateStoryInput extends StorySettingsInput {
 
 export class StoryService {
   /** `packs`: the installed model packs (each story names one; their manifests give defaults and sizes). */
-  constructor(private readonly packs: PackRegistry, private readonly defaultModel: string) {}
+  constructor(private readonly packs: PackRegistry, private readonly defaultModel: string, private readonly styles: StyleService) {}
 
   async create(session: TenantSession, input: CreateStoryInput): Promise<Story> {
     const settings = storySettings(input, undefined, this.packs, this.defaultModel);
     return session.atomically(async () => {
+      settings.style = await this.styles.check(session, settings.style);
       const cast = await resolveCast(session, input.characterIds ?? []);
       const frames = parseScript(input.script ?? '', cast.map((c) => c.name));
       const story = (await session.one(Story,
-        `INSERT INTO stories (project_id, title, style, model, width, height, steps, guidance, scheduler, seed, frame_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-        [session.projectId, settings.title, settings.style, settings.model, settings.width, settings.height, settings.steps,
+        `INSERT INTO stories (project_id, title, style, negative_prompt, model, width, height, steps, guidance, scheduler, seed, frame_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        [session.projectId, settings.title, settings.style, settings.negativePrompt, settings.model, settings.width, settings.height, settings.steps,
           settings.guidance, settings.scheduler, settings.seed, frames.length]))!;
       await replaceCast(session, story.id, cast);
       await insertFrames(session, story.id, frames, cast, 1);
@@ -46,6 +48,7 @@ export class StoryService {
       if (!current) throw notFound('id', 'story');
       // Renders remember the model they were made with; the characters' banks for a new model are built when first needed.
       const settings = storySettings(input, current, this.packs, this.defaultModel);
+      if (input.style != null) settings.style = await this.styles.check(session, settings.style);
       if (input.characterIds) {
         const cast = await resolveCast(session, input.characterIds);
         await ensureFramesFitCast(session, id, cast.map((c) => c.id));
@@ -53,10 +56,10 @@ export class StoryService {
       }
       const story = (await session.one(Story,
         `UPDATE stories SET title = $2, style = $3, model = $4, width = $5, height = $6, steps = $7, guidance = $8,
-           scheduler = $9, seed = $10, updated_at = now()
+           scheduler = $9, seed = $10, negative_prompt = $11, updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, settings.title, settings.style, settings.model, settings.width, settings.height, settings.steps, settings.guidance,
-          settings.scheduler, settings.seed]))!;
+          settings.scheduler, settings.seed, settings.negativePrompt]))!;
       await storyUpdated(session, id);
       return story;
     });
