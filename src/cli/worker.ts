@@ -16,6 +16,19 @@ import { Metrics } from '../metrics/registry';
 import { MetricsServer, startMetricsServer } from '../metrics/metrics-server';
 
 export async function runWorker(config: Config, log: Logger): Promise<void> {
+  // Signals are caught from the first moment: one that arrives while the worker starts stops it
+  // as soon as it has started (instead of killing it half-way, with a queue connection open).
+  let stopping = false;
+  let shutdown: ((signal: NodeJS.Signals) => void) | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    if (shutdown) shutdown(signal);
+    else pending = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // Before the database: a host that cannot run its providers (STORYFORGE_EXECUTION_PROVIDERS)
   // refuses with one line and never touches the queue. startGenerationWorkers checks again
   // (the server's path); the result is kept, so the check runs once.
@@ -37,14 +50,12 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     await database.close();
     throw error;
   }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
-    stopping = true;
+  const started = workers;
+  shutdown = (signal: NodeJS.Signals) => {
     log.info('signal received', { signal });
     const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
     timer.unref();
-    workers.stop(config.shutdownTimeoutMs / 2)
+    started.stop(config.shutdownTimeoutMs / 2)
       .then(() => metricsServer?.close())
       .then(() => database.close())
       .then(() => process.exit(0), (error) => {
@@ -52,6 +63,5 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
         process.exit(1);
       });
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  if (pending) shutdown(pending);
 }
