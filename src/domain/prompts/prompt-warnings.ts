@@ -49,9 +49,15 @@ export function composePrompt(parts: PromptParts, meter: PromptMeter): ComposedP
   // The longest run of leading words within `allowance` tokens (word by word: a BPE word may be several tokens).
   const fit = (text: string, allowance: number): { kept: string; lost: string[] } => {
     const all = words(text);
-    let n = 0;
-    while (n < all.length && meter.count(all.slice(0, n + 1).join(' ')) <= allowance) n++;
-    return { kept: all.slice(0, n).join(' '), lost: all.slice(n) };
+    if (meter.count(all.join(' ')) <= allowance) return { kept: all.join(' '), lost: [] };
+    // A longer run of words never has fewer tokens: search for the longest one that fits.
+    let [lo, hi] = [0, all.length - 1];
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (meter.count(all.slice(0, mid).join(' ')) <= allowance) lo = mid;
+      else hi = mid - 1;
+    }
+    return { kept: all.slice(0, lo).join(' '), lost: all.slice(lo) };
   };
 
   const frame = fit(parts.frame, meter.budget);
