@@ -18,6 +18,9 @@ import type { JobOutcome, Metrics, StepOp } from '../src/metrics/registry';
 import { BankCache, bankKey } from './bank-cache';
 import { ComputePool, ThreadCrashed } from './compute/compute-pool';
 import { consistencyScore, majority } from './identity';
+import type { BuildBankRequest, ReferenceBankRequest } from './compute/protocol';
+import { referencePicture } from '../src/images/reference-pictures';
+import { float32 } from '../src/engine/tensor';
 import { storeRender } from './render-output';
 
 /** What the job refers to is gone: retrying cannot help. */
@@ -178,9 +181,7 @@ export class JobRunner {
     // A bank build is shared by every job that needs the bank at the same time (BankCache), so it
     // is not stopped with one of them: an expired or cancelled job's build still serves the others.
     const bytes = await this.deps.banks.get(bankKey(pack.modelHash, anchor.recipe, request.settings), async () => {
-      const reply = await this.deps.pool.run({
-        op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: pack.hasJudge,
-      }, this.timedSteps(pack, 'bank', progress));
+      const reply = await this.deps.pool.run(await this.bankRequest(projectId, anchor, request, pack, pack.hasJudge), this.timedSteps(pack, 'bank', progress));
       if (reply.type !== 'bank') throw new Error(`compute thread answered ${reply.type} to a bank build`);
       if (reply.judged) built.judged = majority(reply.judged, pack.identityHeads);
       return reply.bank;
@@ -189,8 +190,7 @@ export class JobRunner {
     if (built.judged && (identity === null || rebuildIdentity)) identity = built.judged;
     if (identity === null && pack.hasJudge) {
       // The bank came from a cache but the identity reading was never stored: read it once.
-      const reply = await this.deps.pool.run({ op: 'buildBank', packDir: pack.dir, recipe: anchor.recipe, settings: request.settings, judge: true },
-        this.timedSteps(pack, 'bank', progress), signal);
+      const reply = await this.deps.pool.run(await this.bankRequest(projectId, anchor, request, pack, true), this.timedSteps(pack, 'bank', progress), signal);
       if (reply.type === 'bank' && reply.judged) identity = majority(reply.judged, pack.identityHeads);
     }
     if (identity !== anchor.identity) {
@@ -198,6 +198,31 @@ export class JobRunner {
         s.query(`UPDATE character_anchors SET identity = $2 WHERE id = $1`, [anchor.id, identity]));
     }
     return { bytes, identity };
+  }
+
+  /**
+   * What builds the anchor's bank: its identity phase, or, for a character anchored on reference
+   * images, those pictures as stored, cropped and resized to the render size.
+   */
+  private async bankRequest(projectId: string, anchor: CharacterAnchor, request: JobRequest, pack: PackInfo, judge: boolean)
+    : Promise<Omit<BuildBankRequest, 'id'> | Omit<ReferenceBankRequest, 'id'>> {
+    const { recipe } = anchor;
+    if (!recipe.references?.length) return { op: 'buildBank', packDir: pack.dir, recipe, settings: request.settings, judge };
+    const width = request.settings.width ?? pack.native.width;
+    const height = request.settings.height ?? pack.native.height;
+    const rows = await withTenant(this.deps.dataSource, projectId, (s) =>
+      s.query<{ id: string; storage_key: string }>(`SELECT id, storage_key FROM images WHERE id = ANY($1::uuid[])`, [recipe.references!.map((r) => r.imageId)]));
+    const pictures = float32([recipe.references.length, 3, height, width]);
+    for (const [k, ref] of recipe.references.entries()) {
+      const row = rows.find((r) => r.id === ref.imageId);
+      const bytes = row && (await this.deps.images.get(row.storage_key));
+      if (!bytes) throw new Gone('a reference image of the character was removed');
+      pictures.data.set(await referencePicture(bytes, ref.crop, width, height), k * 3 * width * height);
+    }
+    return {
+      op: 'referenceBank', packDir: pack.dir, settings: request.settings, judge,
+      recipe: { pictures, prompts: recipe.prompts, negativePrompt: recipe.negativePrompt, rate: recipe.rate, csaSeed: recipe.csaSeed },
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import { Character } from '../db/entities/character.entity';
 import { Frame } from '../db/entities/frame.entity';
 import { Image } from '../db/entities/image.entity';
 import { Render } from '../db/entities/render.entity';
+import { ReferenceImage } from '../db/entities/reference-image.entity';
 import { Story } from '../db/entities/story.entity';
 import { ApiKey } from '../db/entities/api-key.entity';
 import { Project } from '../db/entities/project.entity';
@@ -116,8 +117,16 @@ export function createLoaders(session: TenantSession) {
     return jobIds.map((id) => rows.filter((r) => r.jobId === id));
   });
 
+  /** Reference images by reference set id, in order. */
+  const referenceImages = new DataLoader<string, ReferenceImage[]>(async (setIds) => {
+    const rows = await session.rows(ReferenceImage,
+      `SELECT * FROM reference_images WHERE set_id = ANY($1::uuid[]) ORDER BY set_id, position`, [setIds]);
+    return setIds.map((id) => rows.filter((r) => r.setId === id));
+  });
+
   return {
     project: byId(Project, 'projects'),
+    referenceImages,
     job: byId(GenerationJob, 'generation_jobs'),
     renderPage,
     jobRenders,

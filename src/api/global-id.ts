@@ -29,7 +29,7 @@ export function fromGlobalId(globalId: string, type: NodeType, field: string): s
 }
 
 /** Objects with ids that are not Relay nodes (a project's styles): the same encoding. */
-export type ObjectType = 'Style';
+export type ObjectType = 'Style' | 'ReferenceImage';
 
 export function toObjectId(type: ObjectType, id: string): string {
   return Buffer.from(`${type}:${id}`).toString('base64');

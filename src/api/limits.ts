@@ -3,6 +3,7 @@ import { DocumentNode, GraphQLSchema, NoSchemaIntrospectionCustomRule, ParseOpti
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { ErrorCode } from '../domain/common/errors';
 import { LIMITS } from '../domain/common/validation';
+import { MAX_REFERENCE_IMAGES } from '../domain/characters/reference-images';
 import { graphQLError } from './errors';
 
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 10, maxTokens: 2000, maxDirectives: 10 } as const;
@@ -43,6 +44,7 @@ const BOUNDED_LISTS: Record<string, number> = {
   'Frame.characters': LIMITS.castSize,
   'AddFramesPayload.frames': LIMITS.framesPerStory,
   'GenerationJob.renders': LIMITS.framesPerStory,
+  'Character.referenceImages': MAX_REFERENCE_IMAGES,
 };
 
 /**

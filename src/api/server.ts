@@ -30,6 +30,7 @@ import { queueForPack } from '../jobs/queue';
 import { Generation, createGeneration } from '../generation';
 import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute } from './image-route';
+import { uploadRoute } from './upload-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
 import { Metrics } from '../metrics/registry';
@@ -161,6 +162,8 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     }
   });
   app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
+  app.post('/uploads', ...uploadRoute(services.uploads.limits.maxBytes,
+    (req) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies)), log));
   // Only behind a token here; with a metrics port of its own (app.ts), never on this one.
   if (metricsPlacement(config) === 'api') {
     app.get('/metrics', (req, res) => answerScrape(req, res, metrics, config.metricsToken, log));

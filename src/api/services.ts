@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import { ApiKeyService } from '../domain/api-keys/api-key.service';
 import { AuthService } from '../domain/api-keys/auth.service';
 import { CharacterService } from '../domain/characters/character.service';
+import { ReferenceImageService } from '../domain/characters/reference-images';
+import { UploadService } from '../domain/uploads/upload.service';
 import { FrameService } from '../domain/frames/frame.service';
 import { ProjectService } from '../domain/projects/project.service';
 import { StoryService } from '../domain/stories/story.service';
@@ -24,6 +26,8 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     projects: new ProjectService(dataSource, apiKeys),
     apiKeys,
     characters: new CharacterService(),
+    referenceImages: new ReferenceImageService(),
+    uploads: new UploadService(generation.images),
     stories: new StoryService(generation.packs, generation.defaultModel, styles),
     jobs: new JobService(generation.queue, generation.packs, generation.defaultModel, generation.limits, () => randomInt(0, MAX_SEED), styles),
     styles,

@@ -12,3 +12,5 @@ export type { ContactSheet, ContactSheetOptions, SheetFrame } from './contact-sh
 export { canTypeset, wrapCaption } from './captions';
 export { DEFAULT_UPLOAD_LIMITS, ImageUploadError, UPLOAD_MIME, normaliseUpload, sha256Hex, sniffImageType } from './uploads';
 export type { NormalisedImage, UploadErrorCode, UploadLimits, UploadType } from './uploads';
+export { cropProblem, referencePicture } from './reference-pictures';
+export type { CropBox } from './reference-pictures';

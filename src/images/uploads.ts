@@ -3,7 +3,7 @@
  * with no metadata, upright (EXIF orientation applied, then dropped), alpha flattened on
  * white, named by the SHA-256 of its bytes. Checks happen before decoding where they can:
  * byte size, then the type from the file's magic bytes (the client's content type is not
- * trusted; SVG and anything else scriptable is refused), then the declared pixel count (so a
+ * trusted; PNG, JPEG and WebP only: GIF, SVG and anything else is refused), then the declared pixel count (so a
  * small file that inflates to gigapixels is refused before it is decoded).
  */
 import { createHash } from 'node:crypto';
@@ -76,7 +76,9 @@ export async function normaliseUpload(bytes: Uint8Array, limits: UploadLimits = 
     throw new ImageUploadError('TOO_LARGE', `the upload has ${bytes.length} bytes; at most ${limits.maxBytes} are allowed`);
   }
   const type = sniffImageType(bytes);
-  if (!type) throw new ImageUploadError('UNSUPPORTED_TYPE', 'not a PNG, JPEG, WebP or GIF picture');
+  if (!type) throw new ImageUploadError('UNSUPPORTED_TYPE', 'not a PNG, JPEG or WebP picture');
+  // Recognised so the answer can say so: a GIF's 256 colours make a poor reference.
+  if (type === 'gif') throw new ImageUploadError('UNSUPPORTED_TYPE', 'GIF pictures are not accepted; upload a PNG, JPEG or WebP');
 
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let meta: sharp.Metadata;

@@ -47,6 +47,10 @@ describe('tenant isolation matrix', () => {
     a.webhookDelivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64');
     const style = await api.gql(`mutation { createStyle(input: { name: "Alpha ink", template: "ink {prompt}" }) { id } }`, {}, keyA);
     a.style = style.data.createStyle.id;
+    const refs = await api.gql(`mutation($c: ID!, $i: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $i }]) { referenceImages { id } } }`,
+      { c: a.spare, i: a.image }, keyA);
+    a.referenceImage = refs.data.addReferenceImages.referenceImages[0].id;
+    b.character = (await createCharacter(api, keyB, 'Beta hero')).id;
     const storyB = await createStory(api, keyB, { title: 'Beta story', script: 'beta one' });
     b.story = storyB.id;
     b.frame = storyB.frames.edges[0].node.id;
@@ -84,6 +88,10 @@ describe('tenant isolation matrix', () => {
     ['regenerateFrame', { field: 'regenerateFrame', query: `mutation($id: ID!) { regenerateFrame(frameId: $id, seed: 5) { job { id } } }`, variables: () => ({ id: a.frame }) }],
     ['setCurrentRender', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: a.frame, r: a.render }) }],
     ['setCurrentRender with an A render', { field: 'setCurrentRender', query: `mutation($f: ID!, $r: ID!) { setCurrentRender(frameId: $f, renderId: $r) { id } }`, variables: () => ({ f: b.frame, r: a.render }) }],
+    ['addReferenceImages', { field: 'addReferenceImages', query: `mutation($c: ID!, $i: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $i }]) { id } }`, variables: () => ({ c: a.character, i: a.image }) }],
+    ['addReferenceImages with an A upload', { field: 'addReferenceImages', query: `mutation($c: ID!, $i: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $i }]) { id } }`, variables: () => ({ c: b.character, i: a.image }) }],
+    ['removeReferenceImage', { field: 'removeReferenceImage', query: `mutation($c: ID!, $r: ID!) { removeReferenceImage(characterId: $c, referenceImageId: $r) { id } }`, variables: () => ({ c: a.spare, r: a.referenceImage }) }],
+    ['removeReferenceImage on a B character', { field: 'removeReferenceImage', query: `mutation($c: ID!, $r: ID!) { removeReferenceImage(characterId: $c, referenceImageId: $r) { id } }`, variables: () => ({ c: b.character, r: a.referenceImage }) }],
     ['deleteStyle', { field: 'deleteStyle', query: `mutation($id: ID!) { deleteStyle(id: $id) { deletedId } }`, variables: () => ({ id: a.style }) }],
     ['cancelJob', { field: 'cancelJob', query: `mutation($id: ID!) { cancelJob(id: $id) { job { id status } } }`, variables: () => ({ id: a.job }) }],
   ];

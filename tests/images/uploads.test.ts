@@ -85,11 +85,14 @@ describe('uploads', () => {
     expect(err.message).toContain('3000x3000');
   });
 
-  it('refuses animations', async () => {
+  it('refuses animations, and GIF whatever it holds', async () => {
     const f1 = await raw(16, 16).png().toBuffer();
     const f2 = await raw(16, 16, 5).png().toBuffer();
-    const gif = await sharp([f1, f2], { join: { animated: true } }).gif().toBuffer();
-    expect((await rejection(normaliseUpload(gif))).code).toBe('ANIMATED');
-    expect((await normaliseUpload(await raw(16, 16).gif().toBuffer())).sourceType).toBe('gif');
+    const webp = await sharp([f1, f2], { join: { animated: true } }).webp().toBuffer();
+    expect((await rejection(normaliseUpload(webp))).code).toBe('ANIMATED');
+    expect((await normaliseUpload(await raw(16, 16).webp({ lossless: true }).toBuffer())).sourceType).toBe('webp');
+    const still = await rejection(normaliseUpload(await raw(16, 16).gif().toBuffer()));
+    expect(still.code).toBe('UNSUPPORTED_TYPE');
+    expect(still.message).toContain('GIF');
   });
 });

@@ -39,7 +39,8 @@ export async function insertCurrentRender(owner: Client, frameGlobalId: string):
 
 /** Row counts of every table: a failed mutation must leave these unchanged. */
 export async function tableCounts(owner: Client): Promise<Record<string, number>> {
-  const tables = ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors'];
+  const tables = ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors',
+    'reference_image_sets', 'reference_images'];
   const counts: Record<string, number> = {};
   for (const t of tables) counts[t] = (await owner.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n;
   return counts;
@@ -49,7 +50,7 @@ export async function tableCounts(owner: Client): Promise<Record<string, number>
 export async function contentSnapshot(owner: Client, projectId: string): Promise<string> {
   const parts: string[] = [];
   for (const t of ['projects', 'api_keys', 'characters', 'stories', 'story_characters', 'frames', 'renders', 'images', 'generation_jobs', 'character_anchors',
-    'webhooks', 'webhook_messages', 'webhook_deliveries']) {
+    'webhooks', 'webhook_messages', 'webhook_deliveries', 'reference_image_sets', 'reference_images']) {
     const column = t === 'projects' ? 'id' : 'project_id';
     const { rows } = await owner.query(`SELECT to_jsonb(x)::text AS j FROM ${t} x WHERE ${column} = $1 ORDER BY 1`, [projectId]);
     parts.push(t + ':' + rows.map((r) => r.j).join('\n'));

@@ -57,6 +57,19 @@ async function serve(request: ComputeRequest): Promise<void> {
       [bank.buffer as ArrayBuffer, ...built.images.map((i) => i.data.buffer as ArrayBuffer)]);
     return;
   }
+  if (request.op === 'referenceBank') {
+    const built = await e.referenceBank(request.recipe, request.settings, (step, steps) => {
+      check();
+      send({ id, type: 'progress', step, steps, framesDone: 0, framesTotal: 0 });
+    });
+    const bank = built.serialize('float16');
+    const pictures = request.recipe.pictures;
+    const per = pictures.data.length / pictures.dims[0]!;
+    const rows = Array.from({ length: pictures.dims[0]! }, (_, k) => ({ ...pictures, dims: [1, ...pictures.dims.slice(1)], data: pictures.data.subarray(k * per, (k + 1) * per) }));
+    const judged = await judge(e, rows, request.judge);
+    send({ id, type: 'bank', bank, anchorHash: built.header.anchor, images: [], judged }, [bank.buffer as ArrayBuffer]);
+    return;
+  }
   const banks = request.banks.map((b) => IdentityBank.deserialize(b));
   let framesDone = 0;
   const total = request.frames.length;

@@ -4,7 +4,7 @@
  * request as float16 bytes (the same bytes the caches keep), so any thread can serve any job and
  * a replaced thread loses nothing.
  */
-import type { AnchorRecipe, GenerationSettings } from '../../src/engine/story-engine';
+import type { AnchorRecipe, GenerationSettings, ReferenceRecipe } from '../../src/engine/story-engine';
 import type { RgbImage } from '../../src/engine/pipelines/decode';
 import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
 
@@ -15,6 +15,17 @@ export interface BuildBankRequest {
   recipe: AnchorRecipe;
   settings: GenerationSettings;
   /** Read the identity frames with the pack's judge (when it has one). */
+  judge: boolean;
+}
+
+/** A bank written from finished pictures (a character's reference images). */
+export interface ReferenceBankRequest {
+  op: 'referenceBank';
+  id: number;
+  packDir: string;
+  recipe: ReferenceRecipe;
+  settings: GenerationSettings;
+  /** Read the pictures with the pack's judge (when it has one). */
   judge: boolean;
 }
 
@@ -30,7 +41,7 @@ export interface RenderRequest {
   judge: boolean;
 }
 
-export type ComputeRequest = BuildBankRequest | RenderRequest;
+export type ComputeRequest = BuildBankRequest | ReferenceBankRequest | RenderRequest;
 
 /** The judge's reading of one picture: head -> label index. */
 export type Judgement = Record<string, number>;

@@ -7,6 +7,17 @@ export interface AnchorRecipeJson {
   seeds: number[];
   rate: number;
   csaSeed: number;
+  /**
+   * A character anchored on reference images: its pictures in order (one prompt each; no seeds).
+   * The content hash and crop fix the pixels the bank is written from.
+   */
+  references?: AnchorReference[];
+}
+
+export interface AnchorReference {
+  imageId: string;
+  contentHash: string;
+  crop: { x: number; y: number; width: number; height: number } | null;
 }
 
 /**

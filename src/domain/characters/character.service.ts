@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { TenantSession } from '../../db/tenant-session';
 import { Character } from '../../db/entities/character.entity';
 import { conflict, isUniqueViolation, notFound } from '../common/errors';
+import { releaseImages } from '../renders/image-release';
 import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, numberInRange, optionalText, requiredText, seed } from '../common/validation';
@@ -72,12 +73,19 @@ export class CharacterService {
   /** Refused while a story casts the character: its renders and frames depend on it. */
   async delete(session: TenantSession, id: string): Promise<void> {
     await session.atomically(async () => {
-      const found = await session.query(`SELECT 1 FROM characters WHERE id = $1 FOR UPDATE`, [id]);
-      if (found.length === 0) throw notFound('id', 'character');
+      const [found] = await session.query<{ set_id: string | null }>(
+        `SELECT reference_image_set_id AS set_id FROM characters WHERE id = $1 FOR UPDATE`, [id]);
+      if (!found) throw notFound('id', 'character');
       const [{ count }] = await session.query<{ count: number }>(
         `SELECT count(*)::int AS count FROM story_characters WHERE character_id = $1`, [id]);
       if (count > 0) throw conflict('id', `the character is cast in ${count} ${count === 1 ? 'story' : 'stories'}; remove it from them first`);
       await session.query(`DELETE FROM characters WHERE id = $1`, [id]);
+      if (found.set_id) {
+        // Its reference pictures go with it, unless something else uses them.
+        const pictures = await session.query<{ image_id: string }>(`SELECT image_id FROM reference_images WHERE set_id = $1`, [found.set_id]);
+        await session.query(`DELETE FROM reference_image_sets WHERE id = $1`, [found.set_id]);
+        await releaseImages(session, pictures.map((p) => p.image_id));
+      }
     });
   }
 

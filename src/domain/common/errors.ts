@@ -10,6 +10,8 @@ export enum ErrorCode {
   UNKNOWN_MODEL = 'UNKNOWN_MODEL',
   /** The model pack does not render that width and height. */
   UNSUPPORTED_SIZE = 'UNSUPPORTED_SIZE',
+  /** The model cannot anchor a character on reference images (a latent pack without an image encoder). */
+  REFERENCES_UNSUPPORTED = 'REFERENCES_UNSUPPORTED',
 }
 
 /** An expected failure: a stable code, a message for people, and the input field at fault. */

@@ -1,5 +1,5 @@
 import { Character } from '../../db/entities/character.entity';
-import { CharacterAnchor } from '../../db/entities/character-anchor.entity';
+import { AnchorReference, CharacterAnchor } from '../../db/entities/character-anchor.entity';
 import { Frame } from '../../db/entities/frame.entity';
 import { GenerationJob, JOB_STATUSES, JobStatus } from '../../db/entities/generation-job.entity';
 import { Story } from '../../db/entities/story.entity';
@@ -8,7 +8,7 @@ import { jobUpdated } from '../../events/publisher';
 import { JobQueue, queueForPack } from '../../jobs/queue';
 import { PackInfo, PackRegistry, renderGeometry, sizesInWords } from '../../packs/pack-registry';
 import type { Actor } from '../common/actor';
-import { badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';
+import { AppError, ErrorCode, badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, oneOf, requiredText, seed as validSeed } from '../common/validation';
@@ -155,11 +155,16 @@ export class JobService {
   /** The anchor row of each character's current version for this model, made on first use. */
   private async anchors(session: TenantSession, characters: Character[], pack: PackInfo): Promise<AnchorRef[]> {
     const refs: AnchorRef[] = [];
+    const references = await referencesOf(session, characters);
     for (const c of characters) {
+      const pictures = references.get(c.id) ?? [];
+      if (pictures.length > 0 && pack.manifest.space !== 'pixel') {
+        throw new AppError(ErrorCode.REFERENCES_UNSUPPORTED, `${c.name} is anchored on reference images, which the ${pack.name} model cannot read yet (it draws in latent space and its pack has no image encoder); use a pixel model such as story-world, or remove the reference images`, 'model');
+      }
       await session.query(
         `INSERT INTO character_anchors (project_id, character_id, version, pack, model_hash, recipe)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (character_id, version, model_hash) DO NOTHING`,
-        [session.projectId, c.id, c.anchorVersion, pack.name, pack.modelHash, anchorRecipe(c, pack)]);
+        [session.projectId, c.id, c.anchorVersion, pack.name, pack.modelHash, anchorRecipe(c, pack, pictures)]);
       const anchor = (await session.one(CharacterAnchor,
         `SELECT * FROM character_anchors WHERE character_id = $1 AND version = $2 AND model_hash = $3`, [c.id, c.anchorVersion, pack.modelHash]))!;
       refs.push({ anchorId: anchor.id, characterId: c.id, version: anchor.version });
@@ -256,4 +261,17 @@ function idempotencyKeyReused(by: string) {
 export function packSettings(pack: PackInfo): EngineSettings {
   const d = pack.manifest.defaults;
   return { scheduler: d.scheduler, steps: d.steps, guidance: d.guidance, ...pack.native };
+}
+
+/** Each character's reference pictures, in order (none for a character without a reference set). */
+async function referencesOf(session: TenantSession, characters: readonly Character[]): Promise<Map<string, AnchorReference[]>> {
+  const withSet = characters.filter((c) => c.referenceImageSetId !== null);
+  if (withSet.length === 0) return new Map();
+  const rows = await session.query<{ set_id: string; image_id: string; content_hash: string; x: number | null; y: number; w: number; h: number }>(
+    `SELECT ri.set_id, ri.image_id, i.content_hash, ri.crop_x AS x, ri.crop_y AS y, ri.crop_width AS w, ri.crop_height AS h
+     FROM reference_images ri JOIN images i ON i.id = ri.image_id
+     WHERE ri.set_id = ANY($1::uuid[]) ORDER BY ri.set_id, ri.position`, [withSet.map((c) => c.referenceImageSetId)]);
+  return new Map(withSet.map((c) => [c.id, rows.filter((r) => r.set_id === c.referenceImageSetId).map((r) => ({
+    imageId: r.image_id, contentHash: r.content_hash, crop: r.x === null ? null : { x: r.x, y: r.y, width: r.w, height: r.h },
+  }))]));
 }

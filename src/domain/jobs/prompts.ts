@@ -1,6 +1,6 @@
 /** How frames and anchors become engine inputs: prompts, negative prompts, seeds, recipes. */
 import type { Character } from '../../db/entities/character.entity';
-import type { AnchorRecipeJson } from '../../db/entities/character-anchor.entity';
+import type { AnchorRecipeJson, AnchorReference } from '../../db/entities/character-anchor.entity';
 import type { Frame } from '../../db/entities/frame.entity';
 import type { Story } from '../../db/entities/story.entity';
 import type { PackInfo } from '../../packs/pack-registry';
@@ -51,9 +51,21 @@ export function frameSeed(frame: Pick<Frame, 'seed' | 'position'>, story: Pick<S
 
 /**
  * The anchor recipe: the pack's identity-frame templates with the character's description,
- * one seed per frame counted up from the character's seed, its sampling rate and CSA seed.
+ * one seed per frame counted up from the character's seed, its sampling rate and CSA seed. With
+ * reference images, the bank is written from them instead: each with the description as its
+ * prompt (what a reference shows is the character, whatever it does there).
  */
-export function anchorRecipe(character: Character, pack: PackInfo): AnchorRecipeJson {
+export function anchorRecipe(character: Character, pack: PackInfo, references: readonly AnchorReference[] = []): AnchorRecipeJson {
+  if (references.length > 0) {
+    return {
+      prompts: references.map(() => character.description.trim()),
+      negativePrompt: identityNegativePrompt(character, pack),
+      seeds: [],
+      rate: character.samplingRate ?? pack.manifest.csa?.defaultRate ?? 0.5,
+      csaSeed: character.seed,
+      references: [...references],
+    };
+  }
   const templates = pack.manifest.defaults.identityPrompts;
   const n = character.identityFrames;
   return {

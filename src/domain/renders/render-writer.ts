@@ -8,15 +8,9 @@ import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated, storyUpdated } from '../../events/publisher';
 import { forgetStoredFiles } from './image-release';
 import { badInput, notFound } from '../common/errors';
+import { StoredImage, upsertImage } from '../images/image-rows';
 
-export interface StoredImage {
-  contentHash: string;
-  mime: string;
-  width: number;
-  height: number;
-  byteSize: number;
-  storageKey: string;
-}
+export type { StoredImage } from '../images/image-rows';
 
 export interface NewRender {
   jobId: string;
@@ -44,16 +38,6 @@ export interface NewRender {
   variation?: number;
 }
 
-async function imageId(session: TenantSession, image: StoredImage): Promise<string> {
-  // DO UPDATE (a no-op write) so RETURNING gives the id of an image stored before.
-  const [row] = await session.query<{ id: string }>(
-    `INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (project_id, content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash RETURNING id`,
-    [session.projectId, image.contentHash, image.mime, image.width, image.height, image.byteSize, image.storageKey]);
-  return row!.id;
-}
-
 /** The render's id, or undefined when the frame was deleted meanwhile. */
 export async function saveRender(session: TenantSession, r: NewRender): Promise<string | undefined> {
   return session.atomically(async () => {
@@ -67,7 +51,7 @@ export async function saveRender(session: TenantSession, r: NewRender): Promise<
     const [saved] = await session.query<{ id: string }>(`SELECT id FROM renders WHERE job_id = $1 AND frame_id = $2 AND variation = $3`,
       [r.jobId, r.frameId, variation]);
     if (saved) return saved.id;
-    const [png, webp, thumbnail] = [await imageId(session, r.png), await imageId(session, r.webp), await imageId(session, r.thumbnail)];
+    const [png, webp, thumbnail] = [await upsertImage(session, r.png), await upsertImage(session, r.webp), await upsertImage(session, r.thumbnail)];
     const current = variation === 0;
     if (current) await session.query(`UPDATE renders SET is_current = false WHERE frame_id = $1 AND is_current`, [r.frameId]);
     const [render] = await session.query<{ id: string }>(
