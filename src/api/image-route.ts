@@ -40,3 +40,43 @@ export function imageRoute(dataSource: DataSource, signer: UrlSigner, store: Ima
     }
   };
 }
+
+/**
+ * GET /pages/<project>/<page>?exp=&sig=: a comic page or a whole-story download (story_pages),
+ * under the same rules as images. Downloads come as attachments named after the story.
+ */
+export function pageRoute(dataSource: DataSource, signer: UrlSigner, store: ImageStore, log: Logger) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const projectId = String(req.params.projectId);
+    const pageId = String(req.params.pageId);
+    const exp = typeof req.query.exp === 'string' ? req.query.exp : '';
+    const sig = typeof req.query.sig === 'string' ? req.query.sig : '';
+    if (!UUID.test(projectId) || !UUID.test(pageId) || !signer.verify(projectId, pageId, exp, sig, undefined, 'pages')) {
+      res.status(403).type('text/plain').send('invalid or expired page URL');
+      return;
+    }
+    try {
+      const [page] = await withTenant(dataSource, projectId, (s) => s.query<{ storage_key: string; mime: string; format: string; content_hash: string; title: string }>(
+        `SELECT p.storage_key, p.mime, p.format, p.content_hash, s.title FROM story_pages p JOIN stories s ON s.id = p.story_id WHERE p.id = $1`, [pageId]));
+      const bytes = page && (await store.get(page.storage_key));
+      if (!page || !bytes) {
+        res.status(404).type('text/plain').send('not found (pages are drawn again when the story changes: ask for them anew)');
+        return;
+      }
+      const maxAge = Math.max(0, Number(exp) - Math.floor(Date.now() / 1000));
+      // attachment() guesses a type from the name; ours is set after it.
+      if (page.format === 'pdf' || page.format === 'cbz') res.attachment(`${fileName(page.title)}.${page.format}`);
+      res.set({ 'content-type': page.mime, 'cache-control': `private, max-age=${maxAge}, immutable`, etag: `"${page.content_hash}"` });
+      res.send(bytes);
+    } catch (error) {
+      log.error('page route failed', { error, pageId });
+      res.status(500).type('text/plain').send('internal error');
+    }
+  };
+}
+
+/** A story title as a file name: letters, digits, spaces, dashes and dots; never empty. */
+function fileName(title: string): string {
+  const name = title.normalize('NFKC').replace(/[^\p{L}\p{N} ._-]+/gu, '').replace(/\s+/g, ' ').trim().slice(0, 100);
+  return name.replace(/^\.+/, '') || 'story';
+}

@@ -45,6 +45,9 @@ const BOUNDED_LISTS: Record<string, number> = {
   'AddFramesPayload.frames': LIMITS.framesPerStory,
   'GenerationJob.renders': LIMITS.framesPerStory,
   'Character.referenceImages': MAX_REFERENCE_IMAGES,
+  // A page holds 4 frames (four-panel) or a few rows of 4 to 6 (classic).
+  'Story.pages': Math.ceil(LIMITS.framesPerStory / 4),
+  'ComicPage.panels': 24,
 };
 
 /**

@@ -29,7 +29,7 @@ import { loadConfig } from '../config';
 import { queueForPack } from '../jobs/queue';
 import { Generation, createGeneration } from '../generation';
 import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
-import { imageRoute } from './image-route';
+import { imageRoute, pageRoute } from './image-route';
 import { uploadRoute } from './upload-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
@@ -162,6 +162,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     }
   });
   app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
+  app.get('/pages/:projectId/:pageId', pageRoute(dataSource, generation.signer, generation.images, log));
   app.post('/uploads', ...uploadRoute(services.uploads.limits.maxBytes,
     (req) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies)), log));
   // Only behind a token here; with a metrics port of its own (app.ts), never on this one.

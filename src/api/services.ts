@@ -5,6 +5,7 @@ import { AuthService } from '../domain/api-keys/auth.service';
 import { CharacterService } from '../domain/characters/character.service';
 import { ReferenceImageService } from '../domain/characters/reference-images';
 import { UploadService } from '../domain/uploads/upload.service';
+import { ComicPageService } from '../domain/pages/comic-pages';
 import { FrameService } from '../domain/frames/frame.service';
 import { ProjectService } from '../domain/projects/project.service';
 import { StoryService } from '../domain/stories/story.service';
@@ -28,6 +29,7 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     characters: new CharacterService(),
     referenceImages: new ReferenceImageService(),
     uploads: new UploadService(generation.images),
+    comics: new ComicPageService(generation.images),
     stories: new StoryService(generation.packs, generation.defaultModel, styles),
     jobs: new JobService(generation.queue, generation.packs, generation.defaultModel, generation.limits, () => randomInt(0, MAX_SEED), styles),
     styles,

@@ -31,7 +31,7 @@ and writes frame-NN.png, contact-sheet.png and story.json to --out.
 
   --pack <dir|name>     model pack folder, or a pack name under models/packs
   --character <text>    who the character is, e.g. "a person with red hair"
-  --script <file>       one frame per line; text after the last # is the caption;
+  --script <file>       one frame per line; the prompt ends at the first #, the rest is the caption;
                         [NC] marks a frame without the character
   --out <dir>           output folder (created if missing)
   --steps <n>           denoising steps (pack default)

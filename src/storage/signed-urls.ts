@@ -7,6 +7,9 @@ import { loadOrCreateSecretFile } from '../util/secret-file';
  * image until it expires; nothing else about the project is reachable with it. Expiry times are
  * rounded to a window, so a URL stays the same (and cacheable) for a while.
  */
+/** What a signed URL opens: a stored image, or a comic page or download (story_pages). */
+export type SignedRoute = 'images' | 'pages';
+
 export class UrlSigner {
   constructor(private readonly secret: Buffer, readonly ttlSeconds: number) {
     if (secret.length < 32) throw new Error('the image URL secret must have at least 32 bytes');
@@ -14,20 +17,22 @@ export class UrlSigner {
   }
 
   /** The path of a signed URL, valid for ttl to 2*ttl seconds from `nowMs`. */
-  sign(projectId: string, imageId: string, nowMs = Date.now()): string {
+  sign(projectId: string, imageId: string, nowMs = Date.now(), route: SignedRoute = 'images'): string {
     const exp = (Math.floor(nowMs / 1000 / this.ttlSeconds) + 2) * this.ttlSeconds;
-    return `/images/${projectId}/${imageId}?exp=${exp}&sig=${this.mac(projectId, imageId, exp)}`;
+    return `/${route}/${projectId}/${imageId}?exp=${exp}&sig=${this.mac(projectId, imageId, exp, route)}`;
   }
 
-  /** True when `sig` signs (project, image, exp) and exp has not passed. */
-  verify(projectId: string, imageId: string, exp: string, sig: string, nowMs = Date.now()): boolean {
+  /** True when `sig` signs (project, image, exp) for `route` and exp has not passed. */
+  verify(projectId: string, imageId: string, exp: string, sig: string, nowMs = Date.now(), route: SignedRoute = 'images'): boolean {
     if (!/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) return false;
     if (Number(exp) * 1000 <= nowMs) return false;
-    return timingSafeEqual(Buffer.from(this.mac(projectId, imageId, Number(exp)), 'hex'), Buffer.from(sig, 'hex'));
+    return timingSafeEqual(Buffer.from(this.mac(projectId, imageId, Number(exp), route), 'hex'), Buffer.from(sig, 'hex'));
   }
 
-  private mac(projectId: string, imageId: string, exp: number): string {
-    return createHmac('sha256', this.secret).update(`${projectId}/${imageId}/${exp}`).digest('hex');
+  private mac(projectId: string, imageId: string, exp: number, route: SignedRoute): string {
+    // Images keep the message they always had (URLs signed before pages existed stay valid).
+    const scope = route === 'images' ? '' : `${route}:`;
+    return createHmac('sha256', this.secret).update(`${scope}${projectId}/${imageId}/${exp}`).digest('hex');
   }
 }
 

@@ -7,7 +7,7 @@ import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 const TABLES = [
   'api_keys', 'character_anchors', 'characters', 'frames', 'generation_jobs', 'image_file_deletions', 'images', 'projects', 'reference_image_sets',
-  'reference_images', 'renders', 'stories', 'story_characters', 'styles', 'webhook_deliveries', 'webhook_messages', 'webhooks', 'workers',
+  'reference_images', 'renders', 'stories', 'story_characters', 'story_pages', 'styles', 'webhook_deliveries', 'webhook_messages', 'webhooks', 'workers',
 ];
 /** Tables of the platform, not of a project: no project_id (their policy lets the app role read, never write). */
 const PLATFORM_TABLES = ['projects', 'workers'];
@@ -26,7 +26,7 @@ describe('migrations', () => {
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
       'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000', 'RenderVariations1765100000000',
-      'StylesNegativePrompts1765200000000', 'ReferenceCrops1765300000000']);
+      'StylesNegativePrompts1765200000000', 'ReferenceCrops1765300000000', 'StoryPages1765400000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -63,6 +63,7 @@ describe('migrations', () => {
   });
 
   it("turn a story's free-text style into a project style of that name, so it renders as before", async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' }); // story pages
     await db.dataSource.undoLastMigration({ transaction: 'each' }); // reference crops
     await db.dataSource.undoLastMigration({ transaction: 'each' }); // styles
     const { rows: [p] } = await db.owner.query(`INSERT INTO projects (name) VALUES ('styles') RETURNING id`);
@@ -78,6 +79,9 @@ describe('migrations', () => {
   });
 
   it('revert cleanly and apply again', async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const pages = await db.owner.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'story_pages'`);
+    expect(pages.rows[0].n).toBe(0);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
     const crops = await db.owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'reference_images' AND column_name LIKE 'crop_%'`);
     expect(crops.rows[0].n).toBe(0);

@@ -18,10 +18,10 @@ describe('parseScript', () => {
     expect(frames.map((f) => [f.line, f.prompt])).toEqual([[1, 'first frame'], [4, 'second frame'], [5, 'third']]);
   });
 
-  it('takes the text after the last # as the caption', () => {
-    const [frame] = parseScript('a #tagged prompt # The caption. ', cast);
-    expect(frame.prompt).toBe('a #tagged prompt');
-    expect(frame.caption).toBe('The caption.');
+  it('ends the prompt at the first # and takes the rest as the caption, as StoryDiffusion does', () => {
+    const [frame] = parseScript('a tagged prompt # The caption: #1 in town. ', cast);
+    expect(frame.prompt).toBe('a tagged prompt');
+    expect(frame.caption).toBe('The caption: #1 in town.');
     expect(parseScript('no caption here', cast)[0].caption).toBe('');
   });
 

@@ -1,4 +1,5 @@
 import { characterResolvers } from './character.resolver';
+import { comicResolvers } from './comic.resolver';
 import { frameResolvers } from './frame.resolver';
 import { jobResolvers } from './job.resolver';
 import { modelResolvers } from './model.resolver';
@@ -13,5 +14,5 @@ import { webhookResolvers } from './webhook.resolver';
 /** Merged by makeExecutableSchema. */
 export const resolvers = [
   { DateTime, JSON: JSONScalar },
-  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, frameResolvers, jobResolvers, modelResolvers, styleResolvers, subscriptionResolvers, webhookResolvers,
+  nodeResolvers, projectResolvers, characterResolvers, storyResolvers, comicResolvers, frameResolvers, jobResolvers, modelResolvers, styleResolvers, subscriptionResolvers, webhookResolvers,
 ];

@@ -10,16 +10,17 @@ import { ReferenceImageSet } from './reference-image-set.entity';
 import { Render } from './render.entity';
 import { Story } from './story.entity';
 import { StoryCharacter } from './story-character.entity';
+import { StoryPage } from './story-page.entity';
 import { Style } from './style.entity';
 import { Webhook } from './webhook.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 
 export {
   ApiKey, Character, CharacterAnchor, Frame, GenerationJob, Image, Project, ReferenceImage, ReferenceImageSet, Render, Story, StoryCharacter,
-  Style, Webhook, WebhookDelivery,
+  StoryPage, Style, Webhook, WebhookDelivery,
 };
 
 export const ENTITIES = [
   Project, ApiKey, Image, ReferenceImageSet, ReferenceImage, Character, Story, StoryCharacter, Frame, Render, GenerationJob, CharacterAnchor,
-  Style, Webhook, WebhookDelivery,
+  StoryPage, Style, Webhook, WebhookDelivery,
 ];

@@ -15,8 +15,8 @@ const TAG = /\[([^[\]]*)\]/g;
 const NO_CHARACTER = 'NC';
 
 /**
- * Parses StoryDiffusion's frame script: one frame per non-blank line; the text after the last
- * `#` is the caption; `[NC]` marks a frame with no character; `[Name]` tags say which cast
+ * Parses StoryDiffusion's frame script: one frame per non-blank line; the prompt ends at the
+ * first `#` and the rest of the line is the caption (which may hold `#` itself); `[NC]` marks a frame with no character; `[Name]` tags say which cast
  * characters appear (default: all of the cast) and read as the bare name in the prompt.
  * Every error names its line and is reported against `field`.
  */
@@ -37,7 +37,7 @@ export function parseScript(script: string, castNames: readonly string[], field 
 function parseLine(raw: string, line: number, cast: Map<string, string>, field: string): ScriptFrame | null {
   if (raw.trim() === '') return null;
   const fail = (message: string) => badInput(field, `line ${line}: ${message}`);
-  const hash = raw.lastIndexOf('#');
+  const hash = raw.indexOf('#');
   const body = hash === -1 ? raw : raw.slice(0, hash);
   const caption = hash === -1 ? '' : raw.slice(hash + 1).trim();
 
