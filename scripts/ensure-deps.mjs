@@ -20,3 +20,23 @@ if (current !== hash) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(stamp, hash + '\n');
 }
+
+// `--browser` (the test command): the page tests drive Debian's chromium. Installed with apt when
+// missing and we are root (CI runs as root on a machine like the developers'); otherwise one line
+// says what to install.
+if (process.argv.includes('--browser')) {
+  const given = process.env.STORYFORGE_CHROMIUM;
+  const found = given ? existsSync(given) : ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) => existsSync(p));
+  if (!found) {
+    const root = process.getuid?.() === 0;
+    const apt = existsSync('/usr/bin/apt-get');
+    if (given || !root || !apt) {
+      console.error(given
+        ? `[ensure-deps] STORYFORGE_CHROMIUM=${given} does not exist: point it at a Chromium binary`
+        : '[ensure-deps] the browser tests need Chromium: install Debian\'s chromium (sudo apt-get install chromium) or set STORYFORGE_CHROMIUM');
+      process.exit(1);
+    }
+    console.error('[ensure-deps] installing Debian\'s chromium for the browser tests (apt-get)...');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit', shell: '/bin/sh' });
+  }
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExecutionProvider, parseProviders } from './engine/runtime/runtime-config';
 import { projectRoot } from './util/project-root';
@@ -23,6 +24,8 @@ export interface Config {
   trustedProxies: number;
   /** Off in production (NODE_ENV=production), over HTTP and graphql-ws alike. */
   introspection: boolean;
+  /** GraphiQL at /graphiql: on in development, off in production unless STORYFORGE_GRAPHIQL=1 (0 turns it off anywhere). */
+  graphiql: boolean;
   maxQueryCost: number;
   shutdownTimeoutMs: number;
   /** Compute threads (ONNX Runtime) in this process; 0: this process takes no generation jobs. */
@@ -53,12 +56,23 @@ export interface Config {
   queueMaintenanceSeconds: number;
   /** Identity banks kept in memory (the disk cache under dataDir/banks is unbounded). */
   bankCacheBytes: number;
-  /** HMAC secret of image URLs; unset: generated into dataDir/url-secret. */
+  /**
+   * Images and identity banks in an S3-compatible bucket shared by every host (STORYFORGE_S3_BUCKET);
+   * unset: files under dataDir/images and dataDir/banks.
+   */
+  s3: S3Config | undefined;
+  /**
+   * HMAC secret of image URLs (STORYFORGE_URL_SECRET, or the file STORYFORGE_URL_SECRET_FILE names);
+   * unset: generated into dataDir/url-secret (never with S3: the config refuses).
+   */
   urlSecret: string | undefined;
   urlTtlSeconds: number;
   /** A deleted image's file is removed after this long (its URL stops working at once). */
   imageDeleteGraceSeconds: number;
-  /** Seals webhook signing secrets (AES-256-GCM); unset: generated into dataDir/webhook-key. */
+  /**
+   * Seals webhook signing secrets (AES-256-GCM): STORYFORGE_WEBHOOK_KEY, or the file
+   * STORYFORGE_WEBHOOK_KEY_FILE names; unset: generated into dataDir/webhook-key (never with S3).
+   */
   webhookKey: string | undefined;
   /** Webhooks may reach private, loopback and link-local addresses (local receivers, tests). */
   webhooksAllowPrivate: boolean;
@@ -71,6 +85,22 @@ export interface Config {
   metricsToken: string | undefined;
   /** /metrics on a plain HTTP server of its own on this port (then never on the API port); workers serve theirs here. */
   metricsPort: number | undefined;
+}
+
+/** STORYFORGE_S3_*: the bucket, its server, and how to reach it (credentials: the AWS SDK's default chain). */
+export interface S3Config {
+  bucket: string;
+  /** STORYFORGE_S3_ENDPOINT: MinIO, Ceph, R2...; unset: AWS S3 of `region`. */
+  endpoint: string | undefined;
+  region: string;
+  /** STORYFORGE_S3_FORCE_PATH_STYLE=1: `<endpoint>/<bucket>/<key>` URLs. */
+  forcePathStyle: boolean;
+  /** STORYFORGE_S3_PREFIX, as "" or ending in "/": objects are `<prefix>images/...` and `<prefix>banks/...`. */
+  prefix: string;
+  /** STORYFORGE_S3_PRESIGN=1: the image store makes presigned GET URLs. */
+  presign: boolean;
+  /** STORYFORGE_S3_MAX_ATTEMPTS: tries of each request, the first included (backoff with jitter in between). */
+  maxAttempts: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -101,7 +131,53 @@ function logLevel(raw: string | undefined): LogLevel {
   throw new Error(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
 }
 
+function s3(env: NodeJS.ProcessEnv): S3Config | undefined {
+  const bucket = env.STORYFORGE_S3_BUCKET;
+  if (!bucket) return undefined;
+  const endpoint = env.STORYFORGE_S3_ENDPOINT || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    throw new StartupError(`STORYFORGE_S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
+  }
+  const prefix = (env.STORYFORGE_S3_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
+  return {
+    bucket,
+    endpoint,
+    region: env.STORYFORGE_S3_REGION || 'us-east-1',
+    forcePathStyle: env.STORYFORGE_S3_FORCE_PATH_STYLE === '1',
+    prefix: prefix === '' ? '' : `${prefix}/`,
+    presign: env.STORYFORGE_S3_PRESIGN === '1',
+    maxAttempts: Math.max(1, int(env, 'STORYFORGE_S3_MAX_ATTEMPTS', 8)),
+  };
+}
+
+/**
+ * A secret from the environment (`name`) or from the file `name`_FILE names (a mounted secret;
+ * surrounding whitespace dropped), not both. With a shared bucket (`shared`), several hosts must
+ * agree on it, so a secret given neither way refuses the start instead of being generated.
+ */
+function secret(env: NodeJS.ProcessEnv, name: string, what: string, shared: boolean): string | undefined {
+  const fileVar = `${name}_FILE`;
+  const direct = env[name] || undefined;
+  const file = env[fileVar] || undefined;
+  if (direct && file) throw new StartupError(`${name} and ${fileVar} are both set: set one of them`);
+  let value = direct;
+  if (file) {
+    try {
+      value = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new StartupError(`${fileVar} is "${file}", which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    }
+    if (value === '') throw new StartupError(`${fileVar} is "${file}", which is empty`);
+  }
+  if (!value && shared) {
+    throw new StartupError(`STORYFORGE_S3_BUCKET is set, so every host must share the ${what}: set ${name} or ${fileVar} `
+      + `(64 hex digits, e.g. from \`openssl rand -hex 32\`), the same on every host`);
+  }
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const s3Config = s3(env);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.HOST || '0.0.0.0',
@@ -114,7 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'STORYFORGE_RATE_LIMIT_PER_MINUTE', 1200),
     addressRateLimitPerMinute: int(env, 'STORYFORGE_ADDRESS_RATE_LIMIT_PER_MINUTE', 60),
     trustedProxies: int(env, 'STORYFORGE_TRUSTED_PROXIES', 0),
-    introspection: env.NODE_ENV !== 'production',
+    // GraphiQL reads the schema by introspection: turning it on in production turns that on too.
+    introspection: env.NODE_ENV !== 'production' || env.STORYFORGE_GRAPHIQL === '1',
+    graphiql: env.STORYFORGE_GRAPHIQL ? env.STORYFORGE_GRAPHIQL === '1' : env.NODE_ENV !== 'production',
     maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 10_000),
     shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),
     workers: int(env, 'STORYFORGE_WORKERS', 1),
@@ -132,10 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePollSeconds: Math.max(1, int(env, 'STORYFORGE_QUEUE_POLL_SECONDS', 1)),
     queueMaintenanceSeconds: Math.max(1, int(env, 'STORYFORGE_QUEUE_MAINTENANCE_SECONDS', 30)),
     bankCacheBytes: int(env, 'STORYFORGE_BANK_CACHE_MB', 256) * 1024 * 1024,
-    urlSecret: env.STORYFORGE_URL_SECRET || undefined,
+    s3: s3Config,
+    urlSecret: secret(env, 'STORYFORGE_URL_SECRET', 'image URL secret', s3Config !== undefined),
     urlTtlSeconds: Math.max(1, int(env, 'STORYFORGE_URL_TTL_SECONDS', 3600)),
     imageDeleteGraceSeconds: int(env, 'STORYFORGE_IMAGE_DELETE_GRACE_SECONDS', 60),
-    webhookKey: env.STORYFORGE_WEBHOOK_KEY || undefined,
+    webhookKey: secret(env, 'STORYFORGE_WEBHOOK_KEY', 'webhook key', s3Config !== undefined),
     webhooksAllowPrivate: env.STORYFORGE_WEBHOOKS_ALLOW_PRIVATE === '1',
     webhookTimeoutMs: Math.max(100, int(env, 'STORYFORGE_WEBHOOK_TIMEOUT_MS', 10_000)),
     webhookMaxAttempts: Math.max(1, int(env, 'STORYFORGE_WEBHOOK_MAX_ATTEMPTS', 8)),

@@ -3,14 +3,13 @@
  * model packs, the image store and the URL signer. The API uses them to start jobs and serve
  * pictures; workers (workers/) to run jobs.
  */
-import { join } from 'node:path';
-import type { Config } from './config';
+import type { Config, S3Config } from './config';
 import type { JobLimits } from './domain/jobs/job.service';
 import { PgBossQueue } from './jobs/pg-boss-queue';
 import type { JobQueue } from './jobs/queue';
 import { PackRegistry } from './packs/pack-registry';
-import { FsImageStore } from './storage/fs-image-store';
 import type { ImageStore } from './storage/image-store';
+import { createImageStore } from './storage/stores';
 import { UrlSigner, loadUrlSecret } from './storage/signed-urls';
 import type { Logger } from './util/logger';
 import { StartupError } from './util/startup-error';
@@ -30,12 +29,16 @@ export interface Generation {
 }
 
 export type GenerationConfig = Pick<Config, 'dataDir' | 'modelsDir' | 'defaultModel' | 'workerHeartbeatSeconds' | 'unservedJobSeconds' | 'maxActiveJobs' | 'jobRetries' | 'jobRetryDelaySeconds'
-  | 'jobExpireSeconds' | 'queuePollSeconds' | 'queueMaintenanceSeconds' | 'urlSecret' | 'urlTtlSeconds'>;
+  | 'jobExpireSeconds' | 'queuePollSeconds' | 'queueMaintenanceSeconds' | 'urlSecret' | 'urlTtlSeconds'> & { s3?: S3Config | undefined };
 
 export function createGeneration(config: GenerationConfig, databaseUrl: string, log: Logger): Generation {
   const packs = PackRegistry.load(config.modelsDir);
   if (!packs.get(config.defaultModel)) {
     throw new StartupError(`STORYFORGE_DEFAULT_MODEL is "${config.defaultModel}", which is not a pack under ${config.modelsDir} (there: ${packs.names.join(', ') || 'none'})`);
+  }
+  // loadConfig refuses this already; a config built by hand must not get a secret private to this host either.
+  if (config.s3 && !config.urlSecret) {
+    throw new StartupError('STORYFORGE_S3_BUCKET is set, so every host must share the image URL secret: set STORYFORGE_URL_SECRET or STORYFORGE_URL_SECRET_FILE');
   }
   return {
     queue: new PgBossQueue({
@@ -48,7 +51,7 @@ export function createGeneration(config: GenerationConfig, databaseUrl: string, 
     defaultModel: config.defaultModel,
     heartbeatSeconds: config.workerHeartbeatSeconds,
     unservedSeconds: config.unservedJobSeconds,
-    images: new FsImageStore(join(config.dataDir, 'images')),
+    images: createImageStore(config),
     signer: new UrlSigner(loadUrlSecret(config.urlSecret, config.dataDir), config.urlTtlSeconds),
     // A client that hit the limit is told to come back in about the time a short job takes.
     limits: { maxActiveJobs: config.maxActiveJobs, retryAfterSeconds: 30 },

@@ -1,15 +1,15 @@
 /**
- * Identity banks, cached: in memory (least recently used first out, bounded by bytes), then on
- * disk under `<data dir>/banks` (float16, the bank's own format), and rebuilt from the anchor
- * recipe when neither has it. Every copy is the same float16 bytes, so a render reads the same
- * bank whether it was just built, kept in memory, read from disk after a restart, or rebuilt.
- * The key covers everything the bank depends on: model, recipe and generation settings.
+ * Identity banks, cached: in memory (least recently used first out, bounded by bytes), then in a
+ * BankStore (float16, the bank's own format): on disk under `<data dir>/banks` by default, or
+ * objects `banks/...` of the S3 bucket that every worker host shares (STORYFORGE_S3_BUCKET); and
+ * rebuilt from the anchor recipe when neither has it. Every copy is the same float16 bytes, so a
+ * render reads the same bank whether it was just built, kept in memory, read from the store after
+ * a restart, or rebuilt. The key covers everything the bank depends on: model, recipe and
+ * generation settings.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AnchorRecipeJson } from '../src/db/entities/character-anchor.entity';
-import { writeFileAtomic } from '../src/util/write-file-atomic';
+import { BankStore, FsBankStore } from '../src/storage/bank-store';
 import type { EngineSettings } from '../src/domain/jobs/job-request';
 
 export function bankKey(modelHash: string, recipe: AnchorRecipeJson, settings: EngineSettings): string {
@@ -33,7 +33,12 @@ export class BankCache {
   private readonly building = new Map<string, Promise<Uint8Array>>();
   readonly stats = { memoryHits: 0, diskHits: 0, misses: 0 };
 
-  constructor(private readonly dir: string, private readonly maxBytes: number) {}
+  private readonly store: BankStore;
+
+  /** `store`: where banks outlive the process; a folder stands for the files of an FsBankStore there. */
+  constructor(store: BankStore | string, private readonly maxBytes: number) {
+    this.store = typeof store === 'string' ? new FsBankStore(store) : store;
+  }
 
   snapshot(): BankCacheStats {
     return { ...this.stats, bytes: this.bytes, entries: this.memory.size };
@@ -64,23 +69,18 @@ export class BankCache {
   }
 
   private async load(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
-    const file = join(this.dir, `${key}.sfbank`);
-    const fromDisk = await readFile(file).catch(() => undefined);
-    if (fromDisk) {
-      this.stats.diskHits++;
-      const bytes = new Uint8Array(fromDisk.buffer, fromDisk.byteOffset, fromDisk.byteLength);
-      this.touch(key, bytes);
-      return bytes;
+    // A copy that cannot be read (a damaged file, a store that stays unreachable) is rebuilt.
+    const stored = await this.store.get(key).catch(() => undefined);
+    if (stored) {
+      this.stats.diskHits++; // read from the store (disk or S3)
+      this.touch(key, stored);
+      return stored;
     }
     this.stats.misses++;
     const bytes = await build();
-    await this.write(file, bytes);
+    await this.store.put(key, bytes);
     this.touch(key, bytes);
     return bytes;
-  }
-
-  private async write(file: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomic(file, bytes);
   }
 
   private touch(key: string, bytes: Uint8Array): void {

@@ -3,9 +3,8 @@
  * taking jobs from the queue of every model pack this process holds (each queue with the pool's
  * size as its concurrency), and failing dead-lettered jobs for good.
  */
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../src/config';
+import type { Config, S3Config } from '../src/config';
 import type { Generation } from '../src/generation';
 import { queueForPack } from '../src/jobs/queue';
 import type { Logger } from '../src/util/logger';
@@ -15,6 +14,7 @@ import { checkExecutionProviders } from './compute/provider-check';
 import { JobRunner } from './job-runner';
 import { WorkerHeartbeat } from '../src/jobs/worker-registry';
 import { Metrics } from '../src/metrics/registry';
+import { createBankStore } from '../src/storage/stores';
 
 export interface GenerationWorkers {
   pool: ComputePool;
@@ -25,7 +25,8 @@ export interface GenerationWorkers {
   stop(timeoutMs: number): Promise<void>;
 }
 
-export type WorkerConfig = Pick<Config, 'workers' | 'ortThreads' | 'executionProviders' | 'cudaDeviceId' | 'dataDir' | 'bankCacheBytes' | 'workerHeartbeatSeconds'>;
+export type WorkerConfig = Pick<Config, 'workers' | 'ortThreads' | 'executionProviders' | 'cudaDeviceId' | 'dataDir' | 'bankCacheBytes' | 'workerHeartbeatSeconds'>
+  & { s3?: S3Config | undefined };
 
 /**
  * Checks first that the configured execution providers work on this machine (with `cuda`: a
@@ -38,7 +39,7 @@ export async function startGenerationWorkers(config: WorkerConfig, dataSource: D
   await checkExecutionProviders(config);
   const { executionProviders, cudaDeviceId } = config;
   const pool = new ComputePool({ size: config.workers, ortThreads: config.ortThreads, executionProviders, cudaDeviceId }, log.child({ component: 'compute' }));
-  const banks = new BankCache(join(config.dataDir, 'banks'), config.bankCacheBytes);
+  const banks = new BankCache(createBankStore(config), config.bankCacheBytes);
   metrics.watchBankCache(banks);
   const runner = new JobRunner({ dataSource, pool, packs: generation.packs, banks, images: generation.images, metrics, log: log.child({ component: 'jobs' }) });
   const packs = generation.packs.names;

@@ -31,6 +31,7 @@ import { Generation, createGeneration } from '../generation';
 import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute, pageRoute } from './image-route';
 import { uploadRoute } from './upload-route';
+import { graphiqlRouter } from './graphiql/graphiql-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
 import { Metrics } from '../metrics/registry';
@@ -58,7 +59,7 @@ export interface LiveCounts extends WsCounts {
 }
 
 export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>
-  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection'>> & MetricsAccess & {
+  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection' | 'graphiql'>> & MetricsAccess & {
   /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
   webhooks?: WebhookSettings;
   /** How often open graphql-ws connections read their key again, besides hearing of its revocation (default 60 s). */
@@ -162,6 +163,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     }
   });
   app.get('/images/:projectId/:imageId', imageRoute(dataSource, generation.signer, generation.images, log));
+  if (config.graphiql ?? loadConfig().graphiql) app.use('/graphiql', graphiqlRouter());
   app.get('/pages/:projectId/:pageId', pageRoute(dataSource, generation.signer, generation.images, log));
   app.post('/uploads', ...uploadRoute(services.uploads.limits.maxBytes,
     (req) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies)), log));

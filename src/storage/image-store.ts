@@ -1,9 +1,9 @@
 /**
  * Where image bytes live. Keys are content-addressed paths chosen by the caller
  * (`<project>/<hash prefix>/<hash>.<ext>`), so a put of the same bytes is a no-op and a store
- * never needs a listing. The filesystem store is the default; an S3-compatible store implements
- * the same calls (put with If-None-Match, or a copy onto itself to refresh its time; get; head;
- * delete after a head of its time).
+ * never needs a listing. The filesystem store (FsImageStore) is the default; the S3-compatible
+ * store (S3ImageStore, STORYFORGE_S3_BUCKET) implements the same calls (a put writes the object
+ * again, which refreshes its time; get; head; delete after a head of its time).
  */
 export interface ImageStore {
   /**
@@ -19,6 +19,12 @@ export interface ImageStore {
    * being saved is about to use it). True when nothing is left under the key.
    */
   remove(key: string, unlessPutSince: Date): Promise<boolean>;
+  /**
+   * A URL that fetches the bytes under `key` straight from the store, without credentials, for
+   * `expiresInSeconds` (1 s to 7 days). Only stores that can make one have it (the S3 store with
+   * STORYFORGE_S3_PRESIGN=1); it does not check that the key exists.
+   */
+  presignedUrl?(key: string, expiresInSeconds: number): Promise<string>;
 }
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/webp': 'webp', 'image/jpeg': 'jpg' };

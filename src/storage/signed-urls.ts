@@ -36,7 +36,7 @@ export class UrlSigner {
   }
 }
 
-/** The secret from the environment (hex or any text of 32+ bytes), or `<data dir>/url-secret`. */
+/** The secret from the environment or the file STORYFORGE_URL_SECRET_FILE names (both read by loadConfig; hex or any text of 32+ bytes), or `<data dir>/url-secret`. */
 export function loadUrlSecret(fromEnv: string | undefined, dataDir: string): Buffer {
   if (fromEnv) return /^[0-9a-f]{64,}$/i.test(fromEnv) ? Buffer.from(fromEnv, 'hex') : Buffer.from(fromEnv);
   return loadOrCreateSecretFile(dataDir, 'url-secret');
