@@ -35,6 +35,8 @@ export function createServices(generation: Generation, dataSource: DataSource, p
     styles,
     /** Signs image URLs (Render.url). */
     signer: generation.signer,
+    /** Where files are (presigned URLs come from it when it makes them). */
+    imageStore: generation.images,
     frames: new FrameService(),
     models: new ModelService(generation.packs, generation.defaultModel, generation.heartbeatSeconds),
     prompts: new PromptPreview(generation.packs, styles),

@@ -6,6 +6,7 @@ import type { ReferenceImage } from '../../db/entities/reference-image.entity';
 import { cropOf } from '../../domain/characters/reference-images';
 import type { CropBox } from '../../images/reference-pictures';
 import { toConnection } from './connection';
+import { imageUrl } from '../image-urls';
 
 export const characterResolvers = {
   Query: {
@@ -58,7 +59,7 @@ export const characterResolvers = {
 
   ReferenceImage: {
     id: (r: ReferenceImage) => toObjectId('ReferenceImage', r.id),
-    url: (r: ReferenceImage, _: unknown, ctx: RequestContext) => ctx.services.signer.sign(r.projectId, r.imageId),
+    url: (r: ReferenceImage, _: unknown, ctx: RequestContext) => imageUrl(ctx, r.projectId, r.imageId),
     image: (r: ReferenceImage, _: unknown, ctx: RequestContext) => ctx.loaders.image.load(r.imageId),
     crop: cropOf,
   },

@@ -2,6 +2,7 @@ import type { Story } from '../../db/entities/story.entity';
 import type { PagePanel, StoryPage } from '../../db/entities/story-page.entity';
 import type { PageOptions } from '../../domain/pages/comic-pages';
 import type { RequestContext } from '../context';
+import { pageUrl } from '../image-urls';
 
 type PageArgs = { layout: PageOptions['layout']; size: PageOptions['size']; dpi: number };
 interface ComicPageView { png: StoryPage; webp: StoryPage; dpi: number }
@@ -18,7 +19,7 @@ export const comicResolvers = {
       ctx.require('viewer');
       const format = args.format === 'PDF' ? 'pdf' : 'cbz';
       const { document, pageCount } = await ctx.services.comics.document(ctx.session, story.id, args, format);
-      return { format: args.format, url: ctx.services.signer.sign(document.projectId, document.id, undefined, 'pages'), byteSize: document.byteSize, pageCount };
+      return { format: args.format, url: await pageUrl(ctx, document), byteSize: document.byteSize, pageCount };
     },
   },
 
@@ -27,8 +28,7 @@ export const comicResolvers = {
     width: (p: ComicPageView) => p.png.width,
     height: (p: ComicPageView) => p.png.height,
     url: (p: ComicPageView, args: { format: Format }, ctx: RequestContext) => {
-      const file = args.format === 'WEBP' ? p.webp : p.png;
-      return ctx.services.signer.sign(file.projectId, file.id, undefined, 'pages');
+      return pageUrl(ctx, args.format === 'WEBP' ? p.webp : p.png);
     },
     byteSize: (p: ComicPageView, args: { format: Format }) => (args.format === 'WEBP' ? p.webp : p.png).byteSize,
     panels: (p: ComicPageView) => p.png.panels,

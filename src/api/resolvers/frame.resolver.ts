@@ -4,6 +4,7 @@ import type { Render } from '../../db/entities/render.entity';
 import { notFound } from '../../domain/common/errors';
 import type { UpdateFrameInput } from '../../domain/frames/frame.service';
 import type { RequestContext } from '../context';
+import { imageUrl } from '../image-urls';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
 import { toConnection } from './connection';
 import { setCurrentRender } from '../../domain/renders/render-writer';
@@ -85,7 +86,7 @@ export const frameResolvers = {
     job: async (r: Render, _: unknown, ctx: RequestContext) => (r.jobId ? ((await ctx.loaders.job.load(r.jobId)) ?? null) : null),
     /** Signed for the render's project; variants a render lacks fall back to its PNG. */
     url: (r: Render, args: { variant?: keyof typeof VARIANTS }, ctx: RequestContext) =>
-      ctx.services.signer.sign(r.projectId, r[VARIANTS[args.variant ?? 'PNG']] ?? r.imageId),
+      imageUrl(ctx, r.projectId, r[VARIANTS[args.variant ?? 'PNG']] ?? r.imageId),
     image: (r: Render, _: unknown, ctx: RequestContext) => required(ctx.loaders.image.load(r.imageId), 'image'),
     thumbnail: async (r: Render, _: unknown, ctx: RequestContext) =>
       r.thumbnailImageId ? ((await ctx.loaders.image.load(r.thumbnailImageId)) ?? null) : null,
