@@ -24,6 +24,8 @@ export interface Config {
   trustedProxies: number;
   /** Off in production (NODE_ENV=production), over HTTP and graphql-ws alike. */
   introspection: boolean;
+  /** `storyforge worker` lowers its scheduling priority to this nice value (0: leaves it as it is). */
+  workerNice: number;
   /** GraphiQL at /graphiql: on in development, off in production unless STORYFORGE_GRAPHIQL=1 (0 turns it off anywhere). */
   graphiql: boolean;
   maxQueryCost: number;
@@ -192,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: int(env, 'STORYFORGE_TRUSTED_PROXIES', 0),
     // GraphiQL reads the schema by introspection: turning it on in production turns that on too.
     introspection: env.NODE_ENV !== 'production' || env.STORYFORGE_GRAPHIQL === '1',
+    workerNice: int(env, 'STORYFORGE_WORKER_NICE', 10),
     graphiql: env.STORYFORGE_GRAPHIQL ? env.STORYFORGE_GRAPHIQL === '1' : env.NODE_ENV !== 'production',
     maxQueryCost: int(env, 'STORYFORGE_MAX_QUERY_COST', 10_000),
     shutdownTimeoutMs: int(env, 'STORYFORGE_SHUTDOWN_TIMEOUT_MS', 10_000),

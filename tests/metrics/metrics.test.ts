@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../../src/app';
@@ -312,6 +312,7 @@ describe('/metrics on a port of its own (STORYFORGE_METRICS_PORT)', () => {
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', DATABASE_URL: db.url, STORYFORGE_DATA_DIR: dataDir,
         STORYFORGE_WORKERS: '1', HOST: '127.0.0.1', STORYFORGE_METRICS_PORT: String(metricsPort), STORYFORGE_METRICS_TOKEN: TOKEN,
+        STORYFORGE_WORKER_NICE: '7',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -331,6 +332,12 @@ describe('/metrics on a port of its own (STORYFORGE_METRICS_PORT)', () => {
       expect(has(s, 'storyforge_bank_cache_lookups_total', { result: 'rebuild' })).toBe(true);
       expect(value(s, 'storyforge_generation_jobs', { status: 'QUEUED' })).toBe(0);
       expect(has(s, 'process_cpu_user_seconds_total')).toBe(true);
+      // It lowered its own priority before starting its compute thread, which took it over
+      // (Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat).
+      const nice = (tid: string) => Number(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
+      const tasks = readdirSync(`/proc/${child.pid}/task`);
+      expect(nice(String(child.pid))).toBe(7);
+      expect(tasks.filter((t) => nice(t) === 7).length).toBeGreaterThanOrEqual(2);
       // The worker catches SIGTERM from its first moment (a signal during start-up stops it once started).
       child.kill('SIGTERM');
       const code = await exited;
