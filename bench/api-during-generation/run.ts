@@ -11,7 +11,11 @@
  * scheduled time), as a studio's tools make them: the question is how long one request waits.
  * --rate 0: `--concurrency` clients each sending as soon as answered (closed loop): that load alone
  * keeps both cores busy, so the ratio there also measures the throughput generation takes away.
+ * --split: the API process takes no jobs; a `storyforge worker` process (the built CLI, with its
+ * own lowered priority, STORYFORGE_WORKER_NICE) on the same database and data dir runs them,
+ * as a studio deploys API and GPU workers.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -46,12 +50,15 @@ async function main(): Promise<void> {
   const concurrency = Number(arg('concurrency', '4'));
   const ratePerSecond = Number(arg('rate', '50'));
   const threads = Number(arg('workers', '2'));
+  const split = process.argv.includes('--split');
   const config = { ...loadConfig(), workers: threads, maxActiveJobs: 100 };
   const log = new Logger('warn');
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
   const server = await createApiServer({ ...config, rateLimitPerMinute: 0 }, database.dataSource, log, generation);
-  const workers = await startGenerationWorkers(config, database.dataSource, generation, log);
+  let child: ChildProcess | undefined;
+  const workers = split ? undefined : await startGenerationWorkers(config, database.dataSource, generation, log);
+  if (split) child = await startWorkerProcess(database.url, config.dataDir, threads);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
   const { project, secret } = await server.services.projects.create({ name: `bench during generation ${new Date().toISOString()}` });
@@ -68,7 +75,8 @@ async function main(): Promise<void> {
       return made;
     });
     const mode = ratePerSecond > 0 ? `${ratePerSecond} requests/s on a fixed schedule (open loop)` : `${concurrency} clients in a closed loop`;
-    process.stdout.write(`bench/api-during-generation: ${mode}, ${durationMs / 1000} s per window, ${threads} compute threads; node ${process.version}\n`);
+    const placement = split ? `in a storyforge worker process (nice ${config.workerNice})` : 'in the API process';
+    process.stdout.write(`bench/api-during-generation: ${mode}, ${durationMs / 1000} s per window, ${threads} compute threads ${placement}; node ${process.version}\n`);
     await load({ url, key: secret, body, concurrency, durationMs: 2000, ratePerSecond }); // warm-up
     const idle = await load({ url, key: secret, body, concurrency, durationMs, ratePerSecond });
 
@@ -99,15 +107,38 @@ async function main(): Promise<void> {
     const busyP99 = row('two generations running', busy);
     process.stdout.write(`server event loop delay while generating: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms\n`);
     process.stdout.write(`jobs at the end of the busy window: ${after.map((j) => `${j.status} (${j.frames_done} frames)`).join(', ')}\n`);
-    process.stdout.write(`p99 while generating / idle p99 = ${(busyP99 / idleP99).toFixed(2)} (target <= 2)\n`);
+    process.stdout.write(`p99 while generating / idle p99 = ${(busyP99 / idleP99).toFixed(2)} (target <= 2${split ? ', split mode' : ''})\n`);
   } finally {
     await database.dataSource.query(`UPDATE generation_jobs SET status = 'CANCELLED' WHERE project_id = $1 AND status IN ('QUEUED', 'RUNNING')`, [project.id]);
     await server.stop();
-    await workers.stop(1000);
+    await workers?.stop(1000);
+    if (child) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    }
     await generation.queue.stop(1000);
     await database.dataSource.query(`DELETE FROM projects WHERE id = $1`, [project.id]).catch(() => undefined);
     await database.close();
   }
+}
+
+/** `storyforge worker` from the build, on this database; resolves once it takes jobs. */
+async function startWorkerProcess(databaseUrl: string, dataDir: string, threads: number): Promise<ChildProcess> {
+  const cli = join(__dirname, '..', '..', 'src', 'cli', 'storyforge.js');
+  const child = spawn(process.execPath, [cli, 'worker'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, STORYFORGE_DATA_DIR: dataDir, STORYFORGE_WORKERS: String(threads), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('"msg":"workers started"')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`storyforge worker exited (${code}) before it started:\n${out}`)));
+  });
+  child.stdout!.resume();
+  return child;
 }
 
 main().catch((error) => {

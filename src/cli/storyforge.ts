@@ -13,8 +13,9 @@ const USAGE = `usage: storyforge <command>
   serve     start the server (same as npm start)
   worker    run generation workers without HTTP (STORYFORGE_WORKERS threads), sharing the database
   migrate   apply pending migrations and exit
-  generate  render a story script with a consistent character to PNGs and a contact sheet
-            (storyforge generate --help)`;
+  generate  render a story script with consistent characters to PNGs and a contact sheet
+            (storyforge generate --help)
+  help      this text (also -h, --help)`;
 
 async function serverCommand(name: string, config: Config, log: Logger): Promise<void> {
   switch (name) {
@@ -54,6 +55,10 @@ async function main(argv: string[]): Promise<void> {
     const { loadConfig } = require('../config') as typeof import('../config');
     const config = loadConfig();
     await serverCommand(command, config, new Logger(config.logLevel, { service: 'storyforge' }));
+    return;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE + '\n');
     return;
   }
   process.stderr.write(USAGE + '\n');
