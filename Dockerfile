@@ -24,6 +24,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist dist
 COPY schema schema
 COPY models/packs models/packs
+# GraphiQL's start script is served from the sources (plain JavaScript, not compiled).
+COPY src/api/graphiql/start-graphiql.js src/api/graphiql/start-graphiql.js
 USER node
 EXPOSE 4000
 # SIGTERM from `docker stop` drains HTTP and WebSocket clients, then closes the pool.
