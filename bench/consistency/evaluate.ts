@@ -33,6 +33,8 @@ export interface EvaluateOptions {
   rate: number;
   /** Reference noise: share of each step's timestep. */
   fraction: number;
+  /** Guidance of the first identity frame in the "first" row (the pack's csa.identity_guidance); unset: `guidance`. */
+  identityGuidance?: number | null;
 }
 
 /** [identity per attribute, identity all five, pose+scene adherence, full adherence] */
@@ -68,6 +70,7 @@ export async function generateStory(engine: StoryEngine, world: World, refs: Ref
   const built = await engine.buildBank({
     prompts: prompts.slice(0, ID_FRAMES), negativePrompt: '', seeds: story.frames.slice(0, ID_FRAMES).map((f) => f.seed),
     rate: o.rate, csaSeed: story.csaSeed, write: row, referenceNoise: o.fraction,
+    ...(row === 'first' && o.identityGuidance != null && { identityGuidance: o.identityGuidance }),
   }, settings);
   const read = await engine.render(requests(ID_FRAMES, [built.bank]), settings);
   return { pixels: concatRows([built.pixels, ...read.pixels]), bank: built.bank };

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     const options: EvaluateOptions = {
       steps: num('steps', m.defaults.steps), guidance: num('guidance', m.defaults.guidance),
       rate: num('rate', m.csa?.defaultRate ?? 1), fraction: num('fraction', m.csa?.referenceNoise ?? 0.5),
+      identityGuidance: num('identity-guidance', m.csa?.identityGuidance ?? num('guidance', m.defaults.guidance)),
     };
     const seed = num('seed', 2026);
     const n = num('stories', 50);
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     const json = process.argv.includes('--json');
     const log = (s: string) => { if (!json || arg('json')) process.stdout.write(s); };
     log(`consistency table: pack ${m.name}${step ? ` (step ${step})` : ''}, seed ${seed}, ${n} stories x ${FRAMES} frames, `
-      + `${options.steps} ddim steps, guidance ${options.guidance}, rate ${options.rate}, reference noise ${options.fraction}, ${threads} thread(s)\n\n`);
+      + `${options.steps} ddim steps, guidance ${options.guidance}, rate ${options.rate}, reference noise ${options.fraction}, `
+      + `first identity frame at guidance ${options.identityGuidance}, ${threads} thread(s)\n\n`);
     log(`| row | ${COLUMNS.join(' | ')} | targets |\n|---|---|---|---|---|---|\n`);
     const results: Record<string, Scores> = {};
     for (const row of rows) {

@@ -88,6 +88,8 @@ class Runner:
         self.layers, self.tokens = layers, tokens
         self.rates = {n: rate for n in set(tokens.values())}
         self.id_frames = ID_FRAMES
+        # Guidance of the first identity frame (first row); None: the story's.
+        self.first_guidance = None
 
     def plan(self, seed: int, frames: int) -> S.CSAPlan:
         return S.CSAPlan.make(seed, self.steps, self.layers, self.tokens, self.rates, frames, self.apply)
@@ -114,7 +116,7 @@ class Runner:
         each next one reading a reference bank of the ones before it."""
         if write == "joint":
             return self.joint(prompts, seeds, csa_seed)
-        imgs = self.plain(prompts[:1], seeds[:1])
+        imgs = S.sample(self.text, self.unet, prompts[:1], seeds[:1], self.steps, self.first_guidance or self.guidance)
         for i in range(1, len(prompts)):
             bank = self.bank(imgs, prompts[:i], csa_seed)
             imgs = torch.cat([imgs, self.read(prompts[i:i + 1], seeds[i:i + 1], bank, csa_seed)])
@@ -163,6 +165,8 @@ def main():
     ap.add_argument("--apply", default="0,0.7,0.9",
                     help="CSA apply probability at step 0, steps 1-19, steps 20+ (StoryDiffusion's by default)")
     ap.add_argument("--id-frames", type=int, default=ID_FRAMES, help="identity frames of the joint and first rows")
+    ap.add_argument("--first-guidance", type=float, default=None,
+                    help="guidance of the first identity frame in the first row (the pack's csa.identity_guidance)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--layers", default="", help="prefix of the self-attention layers that take CSA ('' for all)")
     ap.add_argument("--rows", default=",".join(ROWS))
@@ -178,6 +182,7 @@ def main():
     apply = tuple(float(v) for v in args.apply.split(","))
     runner = Runner(text, unet, args.steps, args.guidance, args.rate, args.fraction, layers, tokens, apply)
     runner.id_frames = args.id_frames
+    runner.first_guidance = args.first_guidance
     ref_ids, ref_imgs = load_reference_set()
     ref_meta = json.load(open(REFERENCE_SET + ".json"))
     specs = story_specs(args.seed, args.stories, len(ref_ids))

@@ -75,6 +75,8 @@ def main():
     ap.add_argument("--rate", type=float, default=1.0)
     ap.add_argument("--write", choices=["joint", "first"], default="joint")
     ap.add_argument("--fraction", type=float, default=0.5)
+    ap.add_argument("--identity-guidance", type=float, default=None,
+                    help="guidance of the first identity frame (first write); default: the story's guidance")
     ap.add_argument("--apply", default="0,0.7,0.9", help="CSA apply probability: step 0, steps 1-19, steps 20+")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -124,6 +126,7 @@ def main():
                 "default_rate": args.rate,
                 "identity_write": args.write,
                 "reference_noise": args.fraction,
+                **({"identity_guidance": args.identity_guidance} if args.identity_guidance is not None else {}),
                 "apply_probability": dict(zip(("first_step", "before_step_20", "after"),
                                               (float(v) for v in args.apply.split(",")))),
                 "trained_with_csa": True},

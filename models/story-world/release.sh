@@ -20,7 +20,8 @@ $py reference.py --ckpt "$frozen" --out ../../tests/fixtures/story-world/referen
 settings=$($py -c 'import json; m = json.load(open("../packs/story-world/manifest.json")); c = m["csa"]; d = m["defaults"]
 a = c["apply_probability"]
 print("--steps", d["steps"], "--guidance", d["guidance"], "--rate", c["default_rate"], "--fraction", c["reference_noise"],
-      "--apply", ",".join(str(a[k]) for k in ("first_step", "before_step_20", "after")))')
+      "--apply", ",".join(str(a[k]) for k in ("first_step", "before_step_20", "after")),
+      *(["--first-guidance", c["identity_guidance"]] if "identity_guidance" in c else []))')
 # shellcheck disable=SC2086
 $py evaluate.py --ckpt "$frozen" --judge "$judge" $settings --rows named-none,none,reference --json "$work/results-a.json" \
   --sheet "$work/sheet-a.png" & a=$!

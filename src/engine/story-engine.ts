@@ -61,6 +61,8 @@ export interface AnchorRecipe {
   write?: IdentityWriteMode;
   /** Share of each step's timestep the references are noised to (default: the pack's csa.reference_noise). */
   referenceNoise?: number;
+  /** Guidance of the first identity frame in the "first" write (default: the settings' guidance). */
+  identityGuidance?: number;
 }
 
 /** A bank from finished pictures: uploaded reference images, or a character's identity frames. */
@@ -232,7 +234,8 @@ export class StoryEngine {
       const plan = makeCsaPlan({ seed: recipe.csaSeed, steps: settings.steps, layers: g.info, rates, identityFrames: n, schedule: this.schedule });
       identity = await this.run(recipe.prompts, negatives, recipe.seeds, settings, g, new IdentityWrite(g.layers, plan, n, null), progress());
     } else {
-      identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), settings, g, new PlainAttention(g.layers), progress());
+      const first = { ...settings, guidance: recipe.identityGuidance ?? settings.guidance };
+      identity = await this.run(recipe.prompts.slice(0, 1), negatives.slice(0, 1), recipe.seeds.slice(0, 1), first, g, new PlainAttention(g.layers), progress());
       for (let i = 1; i < n; i++) {
         const before = await this.writeBank(identity.latents, recipe.prompts.slice(0, i), recipe.negativePrompt, rates, recipe.csaSeed, noise, settings, g, 'identity-phase', progress());
         const next = await this.run([recipe.prompts[i]!], [recipe.negativePrompt], [recipe.seeds[i]!], settings, g, this.readPhase([before], settings, g), progress());

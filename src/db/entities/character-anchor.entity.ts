@@ -7,6 +7,8 @@ export interface AnchorRecipeJson {
   seeds: number[];
   rate: number;
   csaSeed: number;
+  /** The pack's guidance for the first identity frame, when it sets one (csa.identity_guidance). */
+  identityGuidance?: number;
   /**
    * A character anchored on reference images: its pictures in order (one prompt each; no seeds).
    * The content hash and crop fix the pixels the bank is written from.

@@ -74,5 +74,7 @@ export function anchorRecipe(character: Character, pack: PackInfo, references: r
     seeds: Array.from({ length: n }, (_, i) => (character.seed + i) % (MAX_SEED + 1)),
     rate: character.samplingRate ?? pack.manifest.csa?.defaultRate ?? 0.5,
     csaSeed: character.seed,
+    // In the recipe, so a bank made before the pack set it is not taken for one made after.
+    ...(pack.manifest.csa?.identityGuidance != null && { identityGuidance: pack.manifest.csa.identityGuidance }),
   };
 }

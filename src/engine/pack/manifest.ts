@@ -70,6 +70,12 @@ export interface PackManifest {
     identityWrite: IdentityWriteMode;
     /** Reference banks noise their pictures to this share of each step's timestep. */
     referenceNoise: number;
+    /**
+     * Guidance of the first identity frame ("first" identity write), drawn before any bank
+     * exists: a more decided picture is copied better by every frame after it. Null: the
+     * story's guidance.
+     */
+    identityGuidance: number | null;
   } | null;
   judge: unknown;
   sha256: Record<string, string>;
@@ -143,6 +149,7 @@ export function parseManifest(raw: unknown, where = 'manifest.json'): PackManife
     csa = {
       identityWrite: write as IdentityWriteMode,
       referenceNoise: c.reference_noise === undefined ? 0.5 : r.num(c, 'reference_noise', 'csa.', (v) => v >= 0 && v <= 1, 'in [0, 1]'),
+      identityGuidance: c.identity_guidance === undefined ? null : r.num(c, 'identity_guidance', 'csa.', (v) => v >= 0 && v <= 30, 'in [0, 30]'),
       layers,
       defaultRate: r.num(c, 'default_rate', 'csa.', (v) => v > 0 && v <= 1, 'in (0, 1]'),
       applyProbability: {
