@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { Image } from '../db/entities/image.entity';
 import { withTenant } from '../db/tenant-session';
 import type { ImageStore } from '../storage/image-store';
-import type { UrlSigner } from '../storage/signed-urls';
+import type { SignedRoute, UrlSigner } from '../storage/signed-urls';
 import type { Logger } from '../util/logger';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -16,14 +16,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export function imageRoute(dataSource: DataSource, signer: UrlSigner, store: ImageStore, log: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
-    const projectId = String(req.params.projectId);
-    const imageId = String(req.params.imageId);
-    const exp = typeof req.query.exp === 'string' ? req.query.exp : '';
-    const sig = typeof req.query.sig === 'string' ? req.query.sig : '';
-    if (!UUID.test(projectId) || !UUID.test(imageId) || !signer.verify(projectId, imageId, exp, sig)) {
-      res.status(403).type('text/plain').send('invalid or expired image URL');
-      return;
-    }
+    const signed = verified(req, res, signer, 'images', String(req.params.imageId));
+    if (!signed) return;
+    const { projectId, id: imageId, exp } = signed;
     try {
       const image = await withTenant(dataSource, projectId, (s) => s.one(Image, `SELECT * FROM images WHERE id = $1`, [imageId]));
       const bytes = image && (await store.get(image.storageKey));
@@ -47,14 +42,9 @@ export function imageRoute(dataSource: DataSource, signer: UrlSigner, store: Ima
  */
 export function pageRoute(dataSource: DataSource, signer: UrlSigner, store: ImageStore, log: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
-    const projectId = String(req.params.projectId);
-    const pageId = String(req.params.pageId);
-    const exp = typeof req.query.exp === 'string' ? req.query.exp : '';
-    const sig = typeof req.query.sig === 'string' ? req.query.sig : '';
-    if (!UUID.test(projectId) || !UUID.test(pageId) || !signer.verify(projectId, pageId, exp, sig, undefined, 'pages')) {
-      res.status(403).type('text/plain').send('invalid or expired page URL');
-      return;
-    }
+    const signed = verified(req, res, signer, 'pages', String(req.params.pageId));
+    if (!signed) return;
+    const { projectId, id: pageId, exp } = signed;
     try {
       const [page] = await withTenant(dataSource, projectId, (s) => s.query<{ storage_key: string; mime: string; format: string; content_hash: string; title: string }>(
         `SELECT p.storage_key, p.mime, p.format, p.content_hash, s.title FROM story_pages p JOIN stories s ON s.id = p.story_id WHERE p.id = $1`, [pageId]));
@@ -73,6 +63,18 @@ export function pageRoute(dataSource: DataSource, signer: UrlSigner, store: Imag
       res.status(500).type('text/plain').send('internal error');
     }
   };
+}
+
+/** The project, id and expiry of a signed URL for `route`; or a 403 answered and undefined. */
+function verified(req: Request, res: Response, signer: UrlSigner, route: SignedRoute, id: string) {
+  const projectId = String(req.params.projectId);
+  const exp = typeof req.query.exp === 'string' ? req.query.exp : '';
+  const sig = typeof req.query.sig === 'string' ? req.query.sig : '';
+  if (!UUID.test(projectId) || !UUID.test(id) || !signer.verify(projectId, id, exp, sig, undefined, route)) {
+    res.status(403).type('text/plain').send(`invalid or expired ${route === 'images' ? 'image' : 'page'} URL`);
+    return undefined;
+  }
+  return { projectId, id, exp };
 }
 
 /** A story title as a file name: letters, digits, spaces, dashes and dots; never empty. */

@@ -1,3 +1,4 @@
+import type { S3Config } from '../config';
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -5,21 +6,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BankStore } from './bank-store';
 import type { ImageStore } from './image-store';
 
-/** Where the shared objects live (STORYFORGE_S3_*); credentials come from the SDK's default chain. */
-export interface S3Settings {
-  bucket: string;
-  /** A custom endpoint (MinIO, Ceph, R2...); unset: AWS S3 of `region`. */
-  endpoint: string | undefined;
-  region: string;
-  /** `<endpoint>/<bucket>/<key>` instead of `<bucket>.<endpoint>/<key>`. */
-  forcePathStyle: boolean;
-  /** Put before every key (`images/...`, `banks/...`): "" or ends with "/". */
-  prefix: string;
-  /** The image store makes presigned GET URLs (ImageStore.presignedUrl). */
-  presign: boolean;
-  /** Tries of each request, the first included (the SDK's standard retry mode: exponential backoff with jitter). */
-  maxAttempts: number;
-  /** Explicit credentials (tests); unset: the SDK's default chain (AWS_ACCESS_KEY_ID..., profiles, instance roles). */
+/** Where the shared objects live: the configuration (STORYFORGE_S3_*), and explicit credentials in tests. */
+export interface S3Settings extends S3Config {
+  /** Unset: the SDK's default chain (AWS_ACCESS_KEY_ID..., profiles, instance roles). */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
