@@ -30,14 +30,15 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Before any compute thread exists: Linux keeps a nice value per thread, and new threads
-  // (compute threads, ONNX Runtime's, libuv's) take their creator's. An API process on the same
-  // host then gets the CPU first and stays responsive while pictures are made.
-  lowerPriority(config.workerNice, log);
   // Before the database: a host that cannot run its providers (STORYFORGE_EXECUTION_PROVIDERS)
   // refuses with one line and never touches the queue. startGenerationWorkers checks again
   // (the server's path); the result is kept, so the check runs once.
   await checkExecutionProviders(config);
+  // After the provider check (a host that cannot run says only that), before any compute thread
+  // exists: Linux keeps a nice value per thread, and new threads
+  // (compute threads, ONNX Runtime's, libuv's) take their creator's. An API process on the same
+  // host then gets the CPU first and stays responsive while pictures are made.
+  lowerPriority(config.workerNice, log);
   ensureWritableDataDir(config.dataDir);
   const database = await openDatabase(config, log);
   const generation = createGeneration(config, database.url, log);
