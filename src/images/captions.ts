@@ -15,8 +15,8 @@ const AVERAGE_GLYPH_EM = 0.6;
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`)
-    // Control characters are not allowed in XML at all.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+    // Control characters are not allowed in XML at all (DEL is allowed but never wanted in text).
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }
 
 /** Splits `text` into at most `maxLines` lines of at most `perLine` characters. */

@@ -5,7 +5,7 @@
  */
 import { zipSync } from 'fflate';
 import { PDFDocument } from 'pdf-lib';
-import { escapeMarkup } from './typeset';
+import { escapeXml } from '../captions';
 
 export interface DocumentPage {
   png: Uint8Array;
@@ -41,7 +41,7 @@ export function comicCbz(title: string, pages: readonly DocumentPage[]): Buffer 
     files[`${String(i + 1).padStart(digits, '0')}.png`] = [p.png, { level: 0, mtime: FIXED_DATE }];
   });
   const info = `<?xml version="1.0" encoding="utf-8"?>\n<ComicInfo xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`
-    + `<Title>${escapeMarkup(title)}</Title><PageCount>${pages.length}</PageCount><Notes>Made with StoryForge</Notes></ComicInfo>\n`;
+    + `<Title>${escapeXml(title)}</Title><PageCount>${pages.length}</PageCount><Notes>Made with StoryForge</Notes></ComicInfo>\n`;
   files['ComicInfo.xml'] = [new TextEncoder().encode(info), { level: 0, mtime: FIXED_DATE }];
   return Buffer.from(zipSync(files));
 }

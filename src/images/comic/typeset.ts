@@ -8,14 +8,11 @@
  */
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { escapeXml } from '../captions';
 
 export const CAPTION_FONT_FAMILY = 'DejaVu Sans';
 export const CAPTION_FONT_FILE = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf', 'DejaVuSans.ttf');
 
-/** Pango markup is XML: the caption's own text must not be read as markup. */
-export function escapeMarkup(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
-}
 
 export interface TypesetCaption {
   /** RGBA pixels of the ink (trimmed to the text's extent). */
@@ -33,7 +30,8 @@ export interface TypesetCaption {
 export async function typesetCaption(text: string, width: number, height: number, points: number, dpi: number): Promise<TypesetCaption | null> {
   const clean = text.replace(/\s+/g, ' ').trim();
   if (!clean || width < 1 || height < 1) return null;
-  const markup = `<span foreground="#1e1e1e">${escapeMarkup(clean)}</span>`;
+  // Pango markup is XML: the caption's own text must not be read as markup.
+  const markup = `<span foreground="#1e1e1e">${escapeXml(clean)}</span>`;
   const base = { text: markup, font: `${CAPTION_FONT_FAMILY} ${points}`, fontfile: CAPTION_FONT_FILE, width, rgba: true, align: 'centre' as const, wrap: 'word-char' as const };
   let shrunk = false;
   let out = await sharp({ text: { ...base, dpi } }).raw().toBuffer({ resolveWithObject: true });
