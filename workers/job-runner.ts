@@ -105,6 +105,8 @@ export class JobRunner {
 
   private async anchor(projectId: string, request: AnchorJobRequest, pack: PackInfo, progress: ProgressWriter, signal: AbortSignal) {
     const anchor = await this.loadAnchors(projectId, [request.anchor.anchorId]);
+    progress.plan([bankUnits(anchor[0]!)], 0);
+    progress.bankStarted(0);
     const bank = await this.bank(projectId, anchor[0]!, request, pack, progress, signal, true);
     return { anchorVersion: request.anchor.version, characterId: request.anchor.characterId, bankBytes: bank.bytes.byteLength, identity: bank.identity };
   }
@@ -120,17 +122,19 @@ export class JobRunner {
     const anchors = await this.loadAnchors(projectId, request.anchors.map((a) => a.anchorId));
     const byCharacter = new Map<string, { anchor: CharacterAnchor; bank: Bank; index: number }>();
     const banks: Uint8Array[] = [];
-    for (const anchor of anchors) {
-      if (!remaining.some((f) => f.characterIds.includes(anchor.characterId))) continue;
+    const needed = anchors.filter((a) => remaining.some((f) => f.characterIds.includes(a.characterId)));
+    let framesDone = renderIds.size;
+    progress.plan(needed.map(bankUnits), request.frames.length, framesDone);
+    for (const [i, anchor] of needed.entries()) {
+      progress.bankStarted(i);
       const bank = await this.bank(projectId, anchor, request, pack, progress, signal, false);
       byCharacter.set(anchor.characterId, { anchor, bank, index: banks.length });
       banks.push(bank.bytes);
     }
     const per = this.deps.framesPerRequest ?? 4;
-    let framesDone = renderIds.size;
-    progress.frames(framesDone, request.frames.length);
     for (let at = 0; at < remaining.length; at += per) {
       const chunk = remaining.slice(at, at + per);
+      progress.rendering(framesDone, chunk.length, request.settings.steps);
       const started = performance.now();
       const reply = await pool.run({
         op: 'render', packDir: pack.dir, settings: request.settings, banks, judge: pack.hasJudge,
@@ -155,7 +159,7 @@ export class JobRunner {
           style: frame.style ?? '',
         }));
         if (id) renderIds.set(keyOf(frame), id);
-        progress.frames(++framesDone, request.frames.length);
+        progress.frames(++framesDone);
       }
       await progress.flush();
     }
@@ -247,12 +251,28 @@ function round(ms: number): number {
 }
 
 /**
- * Progress to the job row: steps at most every 250 ms, frames at once; writes one at a time. A
- * write that finds the job no longer running (cancelled) aborts the work.
+ * What a bank build costs beside a frame, for the job's overall fraction: an identity phase runs
+ * its n identity frames twice (drawn, then written or read), a reference bank one write pass per
+ * picture. Rough on purpose: it only has to keep the bar moving at about the right speed.
+ */
+function bankUnits(anchor: CharacterAnchor): number {
+  return anchor.recipe.references?.length ? anchor.recipe.references.length : 2 * Math.max(1, anchor.recipe.prompts.length);
+}
+
+/**
+ * Progress to the job row: steps at most every 250 ms, phase changes and frames at once; writes
+ * one at a time. The whole-job fraction weighs each bank and frame by its cost (a cached bank
+ * just completes its share). A write that finds the job no longer running (cancelled) aborts the
+ * work.
  */
 class ProgressWriter {
+  private banks: number[] = [];
+  private framesTotal = 0;
+  private phase: 'IDENTITY' | 'FRAMES' = 'IDENTITY';
+  private banksDone = 0;
+  private framesDone = 0;
+  private chunk = 0;
   private step_ = { step: 0, total: 0 };
-  private framesDone: number | undefined;
   private dirty = false;
   private last = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -260,14 +280,38 @@ class ProgressWriter {
   constructor(private readonly dataSource: DataSource, private readonly projectId: string, private readonly jobId: string,
     private readonly attempt: number, private readonly stop: AbortController, private readonly log: Logger) {}
 
+  /** The work of this attempt: the cost of each bank it builds, and the job's frames (some maybe done already). */
+  plan(bankUnits: number[], framesTotal: number, framesDone = 0): void {
+    this.banks = bankUnits;
+    this.framesTotal = framesTotal;
+    this.framesDone = framesDone;
+  }
+
+  bankStarted(index: number): void {
+    this.phase = 'IDENTITY';
+    this.banksDone = index;
+    this.now();
+  }
+
+  /** A render run of `chunk` frames, `steps` denoising steps, begins. */
+  rendering(framesDone: number, chunk: number, steps: number): void {
+    this.phase = 'FRAMES';
+    this.banksDone = this.banks.length;
+    this.framesDone = framesDone;
+    this.chunk = chunk;
+    this.now(steps);
+  }
+
   step(step: number, total: number): void {
     this.step_ = { step, total };
     this.dirty = true;
     if (performance.now() - this.last >= 250) void this.write();
   }
 
-  frames(done: number, _total: number): void {
+  /** A frame of the run is stored: it moves from the run's share (at its last step) to the done count. */
+  frames(done: number): void {
     this.framesDone = done;
+    this.chunk = Math.max(0, this.chunk - 1);
     this.dirty = true;
     void this.write();
   }
@@ -279,14 +323,36 @@ class ProgressWriter {
     });
   }
 
+  /** A new phase or run: its step count starts again (its length unknown until its first step, for a bank). */
+  private now(total = 0): void {
+    this.step_ = { step: 0, total };
+    this.dirty = true;
+    void this.write();
+  }
+
+  private fraction(): number {
+    const bankTotal = this.banks.reduce((a, b) => a + b, 0);
+    const all = bankTotal + this.framesTotal;
+    if (all === 0) return 0;
+    const within = this.step_.total > 0 ? Math.min(1, this.step_.step / this.step_.total) : 0;
+    if (this.phase === 'IDENTITY') {
+      const before = this.banks.slice(0, this.banksDone).reduce((a, b) => a + b, 0);
+      return (before + (this.banks[this.banksDone] ?? 0) * within) / all;
+    }
+    return (bankTotal + this.framesDone + this.chunk * within) / all;
+  }
+
   private write(): Promise<void> {
     this.last = performance.now();
     this.chain = this.chain.then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
-      const update = { ...this.step_, ...(this.framesDone !== undefined ? { framesDone: this.framesDone } : {}) };
+      const update = {
+        ...this.step_, phase: this.phase, fraction: this.fraction(), banksDone: this.banksDone, banksTotal: this.banks.length,
+        ...(this.phase === 'FRAMES' || this.framesDone > 0 ? { framesDone: this.framesDone } : {}),
+      };
       try {
-        const running = await withTenant(this.dataSource, this.projectId, (s) => reportProgress(s, this.jobId, this.attempt, update));
+    const running = await withTenant(this.dataSource, this.projectId, (s) => reportProgress(s, this.jobId, this.attempt, update));
         if (!running && !this.stop.signal.aborted) this.stop.abort(new Stopped('the job was cancelled, or a newer attempt runs it'));
       } catch (error) {
         this.log.warn('progress write failed', { jobId: this.jobId, error });

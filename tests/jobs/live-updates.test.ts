@@ -47,7 +47,7 @@ describe('live updates of generation jobs', () => {
     expect(started.errors).toBeUndefined();
     const jobId = started.data.generateStory.job.id;
     const jobUpdates = new Subscription(ws.client, `subscription($id: ID!) { jobUpdated(jobId: $id) {
-      id status progress { step total framesDone framesTotal } renders { id isCurrent } } }`, { id: jobId });
+      id status progress { phase fraction label step total framesDone framesTotal banksDone banksTotal } renders { id isCurrent } } }`, { id: jobId });
     await jobUpdates.done;
 
     const states = jobUpdates.messages.map((m) => m.data.jobUpdated);
@@ -57,6 +57,20 @@ describe('live updates of generation jobs', () => {
     // Frames done never go backwards, whatever the client missed in between.
     const done = states.map((s) => s.progress.framesDone);
     expect(done).toEqual([...done].sort((a, b) => a - b));
+    // The bar: one fraction for the whole job that never goes back, while phases follow their order.
+    const fractions = states.map((s) => s.progress.fraction);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(last.progress).toMatchObject({ phase: 'DONE', fraction: 1, label: 'done' });
+    const order = ['QUEUED', 'IDENTITY', 'FRAMES', 'DONE'];
+    const phases = states.map((s) => order.indexOf(s.progress.phase));
+    expect(phases).toEqual([...phases].sort((a, b) => a - b));
+    const working = states.filter((s) => s.progress.phase === 'IDENTITY' || s.progress.phase === 'FRAMES');
+    expect(working.length).toBeGreaterThan(0);
+    for (const s of working) {
+      expect(s.progress.label).toMatch(s.progress.phase === 'IDENTITY' ? /^identity bank 1\/1(, step \d+\/\d+)?$/ : /^frame [12]\/2, step \d+\/3$/);
+      expect(s.progress.fraction).toBeGreaterThanOrEqual(0);
+      expect(s.progress.fraction).toBeLessThanOrEqual(1);
+    }
     expect(jobUpdates.messages.every((m) => m.errors === undefined)).toBe(true);
 
     const rendered = await storyUpdates.until((m) => m.data.storyUpdated.frames.edges.every((e: any) => e.node.currentRender !== null));

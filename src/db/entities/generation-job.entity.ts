@@ -24,6 +24,12 @@ export class GenerationJob {
   @Column('int') progressTotal: number;
   @Column('int') framesDone: number;
   @Column('int') framesTotal: number;
+  /** The running attempt's phase; a finished or queued job reads as such from its status. */
+  @Column('varchar', { length: 10 }) progressPhase: 'QUEUED' | 'IDENTITY' | 'FRAMES';
+  /** The whole job's share done: only ever raised (GREATEST), so it never goes back. */
+  @Column('real') progressFraction: number;
+  @Column('int') banksDone: number;
+  @Column('int') banksTotal: number;
   @Column('int') attempts: number;
   @Column('varchar', { length: 50, nullable: true }) errorCode: string | null;
   @Column('text', { nullable: true }) errorMessage: string | null;

@@ -18,9 +18,14 @@ export async function beginAttempt(session: TenantSession, jobId: string): Promi
 }
 
 export interface ProgressUpdate {
+  phase: 'IDENTITY' | 'FRAMES';
+  /** The whole job's share done; the row keeps the largest written, so it never goes back. */
+  fraction: number;
   step: number;
   total: number;
   framesDone?: number;
+  banksDone: number;
+  banksTotal: number;
 }
 
 /**
@@ -31,15 +36,18 @@ export interface ProgressUpdate {
 /** False when this attempt no longer runs the job (cancelled, or superseded): the worker then stops. */
 export async function reportProgress(session: TenantSession, jobId: string, attempt: number, p: ProgressUpdate): Promise<boolean> {
   const job = await session.one(GenerationJob,
-    `UPDATE generation_jobs SET progress_step = $2, progress_total = $3, frames_done = coalesce($4, frames_done), updated_at = now()
-     WHERE id = $1 AND status = 'RUNNING' AND attempts = $5 RETURNING id, story_id`, [jobId, p.step, p.total, p.framesDone ?? null, attempt]);
+    `UPDATE generation_jobs SET progress_step = $2, progress_total = $3, frames_done = coalesce($4, frames_done),
+       progress_phase = $6, progress_fraction = greatest(progress_fraction, least(1, greatest(0, $7::real))),
+       banks_done = $8, banks_total = $9, updated_at = now()
+     WHERE id = $1 AND status = 'RUNNING' AND attempts = $5 RETURNING id, story_id`,
+    [jobId, p.step, p.total, p.framesDone ?? null, attempt, p.phase, p.fraction, p.banksDone, p.banksTotal]);
   if (job) await jobUpdated(session, job);
   return job !== undefined;
 }
 
 export async function succeed(session: TenantSession, jobId: string, attempt: number, result: Record<string, unknown>): Promise<GenerationJob | undefined> {
   const job = await session.one(GenerationJob,
-    `UPDATE generation_jobs SET status = 'SUCCEEDED', result = $2, progress_step = progress_total, finished_at = now(), updated_at = now()
+    `UPDATE generation_jobs SET status = 'SUCCEEDED', result = $2, progress_step = progress_total, progress_fraction = 1, finished_at = now(), updated_at = now()
      WHERE id = $1 AND status = 'RUNNING' AND attempts = $3 RETURNING *`, [jobId, result, attempt]);
   if (job) await jobUpdated(session, job);
   return job;
