@@ -1,5 +1,6 @@
 import type { GenerationJob } from '../../db/entities/generation-job.entity';
 import type { RenderJobRequest } from '../../domain/jobs/job-request';
+import { jobProgress } from '../../domain/jobs/job-progress';
 import type { RequestContext } from '../context';
 import { fromGlobalId, fromGlobalIds, toGlobalId } from '../global-id';
 import { toConnection } from './connection';
@@ -47,7 +48,7 @@ export const jobResolvers = {
   GenerationJob: {
     id: (j: GenerationJob) => toGlobalId('GenerationJob', j.id),
     kind: (j: GenerationJob) => KINDS[j.kind] ?? 'STORY',
-    progress: (j: GenerationJob) => ({ step: j.progressStep, total: j.progressTotal, framesDone: j.framesDone, framesTotal: j.framesTotal }),
+    progress: (j: GenerationJob) => jobProgress(j),
     error: (j: GenerationJob) => (j.errorCode ? { code: j.errorCode, message: j.errorMessage ?? '' } : null),
     story: async (j: GenerationJob, _: unknown, ctx: RequestContext) => (j.storyId ? ((await ctx.loaders.story.load(j.storyId)) ?? null) : null),
     frame: async (j: GenerationJob, _: unknown, ctx: RequestContext) => (j.frameId ? ((await ctx.loaders.frame.load(j.frameId)) ?? null) : null),
