@@ -17,6 +17,7 @@ module.exports = {
       },
     ],
   },
+  setupFiles: ['<rootDir>/tests/support/compute-threads.ts'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   testTimeout: 60000,

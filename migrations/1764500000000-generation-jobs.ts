@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../src/db/app-role';
-import { QUEUE_SCHEMA, queueSchemaPlan } from '../src/jobs/queue-schema';
+import { QUEUE_SCHEMA, queueSchemaPlan } from '../src/queue/queue-schema';
 
 const NOW_MS = `date_trunc('milliseconds', now())`;
 const TENANT = `nullif(current_setting('app.project_id', true), '')::uuid`;

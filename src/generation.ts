@@ -5,8 +5,8 @@
  */
 import type { Config, S3Config } from './config';
 import type { JobLimits } from './domain/jobs/job.service';
-import { PgBossQueue } from './jobs/pg-boss-queue';
-import type { JobQueue } from './jobs/queue';
+import { PgBossQueue } from './queue/pg-boss-queue';
+import type { JobQueue } from './queue/queue';
 import { PackRegistry } from './packs/pack-registry';
 import type { ImageStore } from './storage/image-store';
 import { createImageStore } from './storage/stores';

@@ -25,7 +25,7 @@ import { openDatabase } from '../../src/db/database';
 import { withTenant } from '../../src/db/tenant-session';
 import { createGeneration } from '../../src/generation';
 import { Logger } from '../../src/util/logger';
-import { startGenerationWorkers } from '../../workers/generation-workers';
+import { startGenerationWorkers } from '../../src/workers/generation-workers';
 import type { LoadRequest, LoadResult } from '../api/load-client';
 
 function arg(name: string, fallback: string): string {

@@ -26,7 +26,7 @@ import { operationChecksPlugin } from './operation-checks';
 import { legacyJsonStatusPlugin, requestLifecyclePlugin } from './plugins';
 import { buildSchema } from './schema';
 import { loadConfig } from '../config';
-import { queueForPack } from '../jobs/queue';
+import { queueForPack } from '../queue/queue';
 import { Generation, createGeneration } from '../generation';
 import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute, pageRoute } from './image-route';

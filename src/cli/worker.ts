@@ -11,8 +11,8 @@ import { createGeneration } from '../generation';
 import type { Logger } from '../util/logger';
 import { lowerPriority } from '../util/process-priority';
 import { ensureWritableDataDir } from '../util/data-dir';
-import { startGenerationWorkers } from '../../workers/generation-workers';
-import { checkExecutionProviders } from '../../workers/compute/provider-check';
+import { startGenerationWorkers } from '../workers/generation-workers';
+import { checkExecutionProviders } from '../workers/compute/provider-check';
 import { Metrics } from '../metrics/registry';
 import { MetricsServer, startMetricsServer } from '../metrics/metrics-server';
 

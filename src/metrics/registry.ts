@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
 import type { Logger } from '../util/logger';
-import type { BankCache } from '../../workers/bank-cache';
+import type { BankCache } from '../workers/bank-cache';
 
 /** Distinct operation names kept as labels; later new names, and longer ones, are counted as "other". */
 export const MAX_OPERATION_NAMES = 100;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createGeneration, Generation } from '../../src/generation';
 import { Logger } from '../../src/util/logger';
-import { GenerationWorkers, startGenerationWorkers } from '../../workers/generation-workers';
+import { GenerationWorkers, startGenerationWorkers } from '../../src/workers/generation-workers';
 import { GenerationApi, JOB_FIELDS, startGenerationApi } from '../support/generation-harness';
 import { createCharacter, decodeId } from '../support/fixtures';
 

@@ -5,10 +5,10 @@
  */
 import PgBoss from 'pg-boss';
 import { loadConfig } from '../../src/config';
-import { QUEUE_SCHEMA } from '../../src/jobs/queue-schema';
+import { QUEUE_SCHEMA } from '../../src/queue/queue-schema';
 import { Logger } from '../../src/util/logger';
-import { startGenerationWorkers } from '../../workers/generation-workers';
-import { JobRunner } from '../../workers/job-runner';
+import { startGenerationWorkers } from '../../src/workers/generation-workers';
+import { JobRunner } from '../../src/workers/job-runner';
 import { GenerationApi, startGenerationApi } from '../support/generation-harness';
 import { createCharacter, createStory, decodeId } from '../support/fixtures';
 

@@ -13,7 +13,7 @@ import { FsImageStore } from '../../src/storage/fs-image-store';
 import { ImageStore, imageKey } from '../../src/storage/image-store';
 import { S3BankStore, S3ImageStore, createS3Client } from '../../src/storage/s3';
 import { createBankStore, createImageStore } from '../../src/storage/stores';
-import { BankCache } from '../../workers/bank-cache';
+import { BankCache } from '../../src/workers/bank-cache';
 
 interface S3rverServer {
   run(): Promise<AddressInfo>;

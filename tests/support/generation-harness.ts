@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config';
 import { generateSecret } from '../../src/domain/api-keys/key-secret';
 import { Generation, createGeneration } from '../../src/generation';
 import { Logger } from '../../src/util/logger';
-import { GenerationWorkers, startGenerationWorkers } from '../../workers/generation-workers';
+import { GenerationWorkers, startGenerationWorkers } from '../../src/workers/generation-workers';
 import type { GqlResult, TestApi } from './api-harness';
 import { createTestDatabase } from './test-db';
 

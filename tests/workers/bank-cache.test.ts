@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BankCache, bankKey } from '../../workers/bank-cache';
+import { BankCache, bankKey } from '../../src/workers/bank-cache';
 
 const recipe = { prompts: ['a person standing in the city'], negativePrompt: '', seeds: [1], rate: 0.5, csaSeed: 1 };
 const settings = { scheduler: 'ddim' as const, steps: 25, guidance: 5 };

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { IdentityBank } from '../../src/engine/story/identity-bank';
 import { Logger } from '../../src/util/logger';
-import { ComputeCancelled, ComputePool, ThreadCrashed } from '../../workers/compute/compute-pool';
+import { ComputeCancelled, ComputePool, ThreadCrashed } from '../../src/workers/compute/compute-pool';
 import { DYING_STEPS } from './dying-compute-thread';
 
 const PACK = join(__dirname, '..', '..', 'models', 'packs', 'story-world');

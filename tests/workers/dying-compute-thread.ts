@@ -4,7 +4,7 @@
  * is the one moment a thread can end without taking the process with it.
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
-import type { ComputeRequest } from '../../workers/compute/protocol';
+import type { ComputeRequest } from '../../src/workers/compute/protocol';
 
 export const DYING_STEPS = 37;
 
@@ -16,5 +16,5 @@ if (!isMainThread) {
     parentPort!.postMessage({ id: request.id, type: 'progress', step: 1, steps: DYING_STEPS, framesDone: 0, framesTotal: 0 });
     process.exit(70);
   });
-  require('../../workers/compute/compute-thread');
+  require('../../src/workers/compute/compute-thread');
 }

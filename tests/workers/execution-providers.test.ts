@@ -15,10 +15,10 @@ import * as ort from 'onnxruntime-node';
 import { loadConfig } from '../../src/config';
 import { StartupError } from '../../src/util/startup-error';
 import { Logger } from '../../src/util/logger';
-import { ComputePool } from '../../workers/compute/compute-pool';
+import { ComputePool } from '../../src/workers/compute/compute-pool';
 import {
   ProviderUnavailable, checkExecutionProviders, cudaRefusal, identityModel, ortErrors, probeCuda,
-} from '../../workers/compute/provider-check';
+} from '../../src/workers/compute/provider-check';
 import { cudaInstalled, notInstalledLine } from './cuda-refusal-line';
 
 const onThisMachine = cudaInstalled ? it.skip : it;

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createGeneration } from '../../src/generation';
 import { Logger } from '../../src/util/logger';
-import { ProviderUnavailable } from '../../workers/compute/provider-check';
-import { startGenerationWorkers } from '../../workers/generation-workers';
+import { ProviderUnavailable } from '../../src/workers/compute/provider-check';
+import { startGenerationWorkers } from '../../src/workers/generation-workers';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 import { cudaInstalled, notInstalledLine } from './cuda-refusal-line';
 
@@ -127,8 +127,9 @@ describe('the execution providers at start', () => {
     }
   });
 
-  it('with cpu, the same worker starts on the cpu provider and stops on SIGTERM', async () => {
-    const worker = start('src/cli/storyforge.ts', ['worker'], {
+  // workers/main.ts is the same process under the name a deployment sees at the top of the tree.
+  it.each([['src/cli/storyforge.ts', ['worker']], ['workers/main.ts', []]])('with cpu, the same worker (%s) starts on the cpu provider and stops on SIGTERM', async (entry, args) => {
+    const worker = start(entry, args, {
       DATABASE_URL: db.url, STORYFORGE_DATA_DIR: join(scratch, 'cpu-data'), STORYFORGE_EXECUTION_PROVIDERS: 'cpu', STORYFORGE_WORKERS: '1',
     });
     try {

@@ -5,7 +5,7 @@ import { GenerationJob, JOB_STATUSES, JobStatus } from '../../db/entities/genera
 import { Story } from '../../db/entities/story.entity';
 import type { TenantSession } from '../../db/tenant-session';
 import { jobUpdated } from '../../events/publisher';
-import { JobQueue, queueForPack } from '../../jobs/queue';
+import { JobQueue, queueForPack } from '../../queue/queue';
 import { PackInfo, PackRegistry, renderGeometry, sizesInWords } from '../../packs/pack-registry';
 import type { Actor } from '../common/actor';
 import { AppError, ErrorCode, badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';

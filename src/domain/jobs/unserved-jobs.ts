@@ -6,8 +6,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { withTenant } from '../../db/tenant-session';
-import { JobQueue, queueForPack } from '../../jobs/queue';
-import { workersByPack } from '../../jobs/worker-registry';
+import { JobQueue, queueForPack } from '../../queue/queue';
+import { workersByPack } from '../../queue/worker-registry';
 import type { Logger } from '../../util/logger';
 import { JobErrorCode } from './job-request';
 import { recordFailure } from './job-runs';

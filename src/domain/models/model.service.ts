@@ -3,7 +3,7 @@
  * the prompt budget, CSA, and whether a worker is alive to take its jobs.
  */
 import { SCHEDULER_NAMES, SchedulerName } from '../../engine/schedulers';
-import { workersByPack } from '../../jobs/worker-registry';
+import { workersByPack } from '../../queue/worker-registry';
 import type { TenantSession } from '../../db/tenant-session';
 import { PackInfo, PackRegistry, displayUpscales } from '../../packs/pack-registry';
 import type { ImageSize } from '../../engine/pack';

@@ -4,17 +4,17 @@
  * size as its concurrency), and failing dead-lettered jobs for good.
  */
 import type { DataSource } from 'typeorm';
-import type { Config, S3Config } from '../src/config';
-import type { Generation } from '../src/generation';
-import { queueForPack } from '../src/jobs/queue';
-import type { Logger } from '../src/util/logger';
+import type { Config, S3Config } from '../config';
+import type { Generation } from '../generation';
+import { queueForPack } from '../queue/queue';
+import type { Logger } from '../util/logger';
 import { BankCache } from './bank-cache';
 import { ComputePool } from './compute/compute-pool';
 import { checkExecutionProviders } from './compute/provider-check';
 import { JobRunner } from './job-runner';
-import { WorkerHeartbeat } from '../src/jobs/worker-registry';
-import { Metrics } from '../src/metrics/registry';
-import { createBankStore } from '../src/storage/stores';
+import { WorkerHeartbeat } from '../queue/worker-registry';
+import { Metrics } from '../metrics/registry';
+import { createBankStore } from '../storage/stores';
 
 export interface GenerationWorkers {
   pool: ComputePool;

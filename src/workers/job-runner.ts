@@ -5,22 +5,22 @@
  * the job service, which froze everything needed in the job's request.
  */
 import type { DataSource } from 'typeorm';
-import { CharacterAnchor } from '../src/db/entities/character-anchor.entity';
-import { withTenant } from '../src/db/tenant-session';
-import { AnchorJobRequest, JobErrorCode, JobRequest, RenderJobRequest } from '../src/domain/jobs/job-request';
-import { beginAttempt, recordFailure, reportProgress, succeed } from '../src/domain/jobs/job-runs';
-import { saveRender } from '../src/domain/renders/render-writer';
-import type { QueuedJob, JobMessage } from '../src/jobs/queue';
-import type { PackInfo, PackRegistry } from '../src/packs/pack-registry';
-import type { ImageStore } from '../src/storage/image-store';
-import type { Logger } from '../src/util/logger';
-import type { JobOutcome, Metrics, StepOp } from '../src/metrics/registry';
+import { CharacterAnchor } from '../db/entities/character-anchor.entity';
+import { withTenant } from '../db/tenant-session';
+import { AnchorJobRequest, JobErrorCode, JobRequest, RenderJobRequest } from '../domain/jobs/job-request';
+import { beginAttempt, recordFailure, reportProgress, succeed } from '../domain/jobs/job-runs';
+import { saveRender } from '../domain/renders/render-writer';
+import type { QueuedJob, JobMessage } from '../queue/queue';
+import type { PackInfo, PackRegistry } from '../packs/pack-registry';
+import type { ImageStore } from '../storage/image-store';
+import type { Logger } from '../util/logger';
+import type { JobOutcome, Metrics, StepOp } from '../metrics/registry';
 import { BankCache, bankKey } from './bank-cache';
 import { ComputePool, ThreadCrashed } from './compute/compute-pool';
 import { consistencyScore, majority } from './identity';
 import type { BuildBankRequest, ReferenceBankRequest } from './compute/protocol';
-import { referencePicture } from '../src/images/reference-pictures';
-import { float32 } from '../src/engine/tensor';
+import { referencePicture } from '../images/reference-pictures';
+import { float32 } from '../engine/tensor';
 import { storeRender } from './render-output';
 
 /** What the job refers to is gone: retrying cannot help. */

@@ -8,9 +8,9 @@
  * generation settings.
  */
 import { createHash } from 'node:crypto';
-import type { AnchorRecipeJson } from '../src/db/entities/character-anchor.entity';
-import { BankStore, FsBankStore } from '../src/storage/bank-store';
-import type { EngineSettings } from '../src/domain/jobs/job-request';
+import type { AnchorRecipeJson } from '../db/entities/character-anchor.entity';
+import { BankStore, FsBankStore } from '../storage/bank-store';
+import type { EngineSettings } from '../domain/jobs/job-request';
 
 export function bankKey(modelHash: string, recipe: AnchorRecipeJson, settings: EngineSettings): string {
   // A bank holds tokens of one image size; jobs queued before sizes existed drew the pack's native one.

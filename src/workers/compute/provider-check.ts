@@ -13,8 +13,8 @@
 import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { Writer } from 'protobufjs';
-import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
-import { StartupError } from '../../src/util/startup-error';
+import type { ExecutionProvider } from '../../engine/runtime/runtime-config';
+import { StartupError } from '../../util/startup-error';
 
 export interface ProviderSettings {
   executionProviders: readonly ExecutionProvider[];

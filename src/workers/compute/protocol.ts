@@ -4,9 +4,9 @@
  * request as float16 bytes (the same bytes the caches keep), so any thread can serve any job and
  * a replaced thread loses nothing.
  */
-import type { AnchorRecipe, GenerationSettings, ReferenceRecipe } from '../../src/engine/story-engine';
-import type { RgbImage } from '../../src/engine/pipelines/decode';
-import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
+import type { AnchorRecipe, GenerationSettings, ReferenceRecipe } from '../../engine/story-engine';
+import type { RgbImage } from '../../engine/pipelines/decode';
+import type { ExecutionProvider } from '../../engine/runtime/runtime-config';
 
 export interface BuildBankRequest {
   op: 'buildBank';

@@ -3,11 +3,10 @@
  * a time, queued requests served in order. A thread that dies (a native crash, out of memory)
  * fails the request it held with ThreadCrashed (the job is retried) and is replaced.
  */
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ExecutionProvider } from '../../src/engine/runtime/runtime-config';
-import type { Logger } from '../../src/util/logger';
-import { projectRoot } from '../../src/util/project-root';
+import type { ExecutionProvider } from '../../engine/runtime/runtime-config';
+import type { Logger } from '../../util/logger';
 import type { ComputeReply, ComputeRequest, ComputeThreadData } from './protocol';
 
 type Done = Exclude<ComputeReply, { type: 'progress' } | { type: 'error' }>;
@@ -166,11 +165,20 @@ export class ComputePool {
   }
 }
 
-/** Built JavaScript loads directly; under ts (jest, ts-register) the SWC hook compiles the entry. */
+/**
+ * Modules each compute thread loads before its entry. A thread inherits the loaders its process
+ * was started with (`node -r …`), but not one a test runner installed in-process: such a runner
+ * (jest, running the TypeScript sources) names its loader here. Built JavaScript needs none.
+ */
+const threadPreloads: string[] = [];
+
+export function preloadInComputeThreads(module: string): void {
+  if (!threadPreloads.includes(module)) threadPreloads.push(module);
+}
+
 function threadWorker(workerData: ComputeThreadData, module?: string): Worker {
-  const ts = __filename.endsWith('.ts');
-  const entry = module ?? join(__dirname, ts ? 'compute-thread.ts' : 'compute-thread.js');
-  if (!ts) return new Worker(entry, { workerData });
-  const hook = join(projectRoot(), 'tests', 'support', 'ts-register.cjs');
-  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, workerData });
+  // The entry in the same form as this file: compute-thread.js when built, .ts when run from the sources.
+  const entry = module ?? join(__dirname, `compute-thread${extname(__filename)}`);
+  const execArgv = threadPreloads.length > 0 ? [...process.execArgv, ...threadPreloads.flatMap((m) => ['-r', m])] : undefined;
+  return new Worker(entry, { workerData, ...(execArgv ? { execArgv } : {}) });
 }

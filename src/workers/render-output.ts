@@ -3,10 +3,10 @@
  * (src/images), each put in the image store under its content hash.
  */
 import { createHash } from 'node:crypto';
-import type { RgbImage } from '../src/engine/pipelines/decode';
-import type { StoredImage } from '../src/domain/renders/render-writer';
-import { EncodedImage, Upscale, encodeRender } from '../src/images';
-import { ImageStore, imageKey } from '../src/storage/image-store';
+import type { RgbImage } from '../engine/pipelines/decode';
+import type { StoredImage } from '../domain/renders/render-writer';
+import { EncodedImage, Upscale, encodeRender } from '../images';
+import { ImageStore, imageKey } from '../storage/image-store';
 
 export interface StoredRender {
   png: StoredImage;

@@ -5,9 +5,9 @@
  * keeps this thread busy, which is why it is not the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { StoryEngine } from '../../src/engine/story-engine';
-import { IdentityBank } from '../../src/engine/story/identity-bank';
-import type { Float32Tensor } from '../../src/engine/tensor';
+import { StoryEngine } from '../../engine/story-engine';
+import { IdentityBank } from '../../engine/story/identity-bank';
+import type { Float32Tensor } from '../../engine/tensor';
 import type { ComputeReply, ComputeRequest, ComputeThreadData, Judgement } from './protocol';
 
 const { cancel, ortThreads, executionProviders, cudaDeviceId } = workerData as ComputeThreadData;
