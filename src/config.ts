@@ -22,6 +22,8 @@ export interface Config {
   addressRateLimitPerMinute: number;
   /** Reverse proxies in front of the server that append to X-Forwarded-For; 0: the socket's peer is the client. */
   trustedProxies: number;
+  /** Origin of the absolute image and page URLs in answers (STORYFORGE_PUBLIC_URL); unset: each request's own host. */
+  publicUrl?: string;
   /** Off in production (NODE_ENV=production), over HTTP and graphql-ws alike. */
   introspection: boolean;
   /** `storyforge worker` lowers its scheduling priority to this nice value (0: leaves it as it is). */
@@ -192,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'STORYFORGE_RATE_LIMIT_PER_MINUTE', 1200),
     addressRateLimitPerMinute: int(env, 'STORYFORGE_ADDRESS_RATE_LIMIT_PER_MINUTE', 60),
     trustedProxies: int(env, 'STORYFORGE_TRUSTED_PROXIES', 0),
+    publicUrl: publicUrl(env.STORYFORGE_PUBLIC_URL),
     // GraphiQL reads the schema by introspection: turning it on in production turns that on too.
     introspection: env.NODE_ENV !== 'production' || env.STORYFORGE_GRAPHIQL === '1',
     workerNice: int(env, 'STORYFORGE_WORKER_NICE', 10),
@@ -229,4 +232,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 export function embeddedPgDir(config: Config): string {
   return join(config.dataDir, 'pg');
+}
+
+/** An http(s) origin, with a path prefix when the API is mounted under one; no trailing slash. */
+function publicUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new StartupError(`STORYFORGE_PUBLIC_URL must be an http:// or https:// URL, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new StartupError(`STORYFORGE_PUBLIC_URL must be an http:// or https:// URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return (url.origin + url.pathname).replace(/\/+$/, '');
 }

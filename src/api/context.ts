@@ -28,6 +28,8 @@ export class RequestContext {
     private readonly dataSource: DataSource,
     /** The Idempotency-Key header: a retried request with the same key gets the same job. */
     readonly idempotencyKey?: string,
+    /** Where clients reach the API (public-origin.ts): image and page URLs in answers are absolute under it. */
+    readonly publicOrigin?: string,
   ) {}
 
   get actor(): Actor {

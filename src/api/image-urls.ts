@@ -4,6 +4,7 @@
  * never pass through an API process. Either way they expire after the URL lifetime.
  */
 import type { RequestContext } from './context';
+import { absolute } from './public-origin';
 
 export async function imageUrl(ctx: RequestContext, projectId: string, imageId: string): Promise<string> {
   const { signer, imageStore } = ctx.services;
@@ -11,12 +12,12 @@ export async function imageUrl(ctx: RequestContext, projectId: string, imageId: 
     const image = await ctx.loaders.image.load(imageId);
     if (image) return imageStore.presignedUrl(image.storageKey, signer.ttlSeconds);
   }
-  return signer.sign(projectId, imageId);
+  return absolute(signer.sign(projectId, imageId), ctx.publicOrigin);
 }
 
 /** A comic page or download (a story_pages row: its id and where its file is). */
 export async function pageUrl(ctx: RequestContext, page: { projectId: string; id: string; storageKey: string }): Promise<string> {
   const { signer, imageStore } = ctx.services;
   if (imageStore.presignedUrl) return imageStore.presignedUrl(page.storageKey, signer.ttlSeconds);
-  return signer.sign(page.projectId, page.id, undefined, 'pages');
+  return absolute(signer.sign(page.projectId, page.id, undefined, 'pages'), ctx.publicOrigin);
 }

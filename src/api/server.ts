@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, Server } from 'node:http';
+import { IncomingMessage, createServer, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -19,6 +19,7 @@ import type { Logger } from '../util/logger';
 import { Admission } from './admission';
 import { bearerSecret } from './auth-header';
 import { clientAddress } from './client-address';
+import { publicOrigin } from './public-origin';
 import { RequestContext } from './context';
 import { createErrorFormatter } from './errors';
 import { operationRules } from './limits';
@@ -59,7 +60,7 @@ export interface LiveCounts extends WsCounts {
 }
 
 export type ApiConfig = Pick<Config, 'platformKey' | 'maxBodyBytes' | 'rateLimitPerMinute' | 'maxQueryCost'>
-  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection' | 'graphiql'>> & MetricsAccess & {
+  & Partial<Pick<Config, 'addressRateLimitPerMinute' | 'trustedProxies' | 'introspection' | 'graphiql' | 'publicUrl'>> & MetricsAccess & {
   /** Unset: from the environment (STORYFORGE_WEBHOOK*). */
   webhooks?: WebhookSettings;
   /** How often open graphql-ws connections read their key again, besides hearing of its revocation (default 60 s). */
@@ -99,10 +100,11 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   const httpServer = createServer(app);
   let stopping = false;
 
-  async function contextFor(authorization: string | undefined, address: string, idempotencyKey?: string): Promise<RequestContext> {
+  async function contextFor(request: IncomingMessage, authorization: string | undefined, idempotencyKey?: string): Promise<RequestContext> {
     const requestId = randomUUID();
-    const principal = await admission.admit(authorization, address);
-    return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource, idempotencyKey);
+    const principal = await admission.admit(authorization, clientAddress(request, trustedProxies));
+    return new RequestContext(requestId, principal, services, log.child({ requestId }), dataSource, idempotencyKey,
+      publicOrigin(request, trustedProxies, config.publicUrl));
   }
 
   // One set of rules for both transports: what HTTP refuses, graphql-ws refuses alike.
@@ -113,7 +115,6 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     watchKey: (keyId, projectId, changed) => live.hub.watch('key', keyId, projectId, changed),
     keyRecheckMs: config.wsKeyRecheckMs ?? 60_000,
     maxMessageBytes: config.maxBodyBytes,
-    trustedProxies,
   });
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -166,7 +167,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
   if (config.graphiql ?? loadConfig().graphiql) app.use('/graphiql', graphiqlRouter());
   app.get('/pages/:projectId/:pageId', pageRoute(dataSource, generation.signer, generation.images, log));
   app.post('/uploads', ...uploadRoute(services.uploads.limits.maxBytes,
-    (req) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies)), log));
+    (req) => contextFor(req, req.headers.authorization), log));
   // Only behind a token here; with a metrics port of its own (app.ts), never on this one.
   if (metricsPlacement(config) === 'api') {
     app.get('/metrics', (req, res) => answerScrape(req, res, metrics, config.metricsToken, log));
@@ -176,7 +177,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
     refuseDeclaredOversize(config.maxBodyBytes),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(req.headers.authorization, clientAddress(req, trustedProxies), req.get('idempotency-key')),
+      context: async ({ req }) => contextFor(req, req.headers.authorization, req.get('idempotency-key')),
     }),
   );
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.

@@ -1,11 +1,10 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../domain/common/errors';
 import type { Logger } from '../util/logger';
 import { connectionAuthorization } from './auth-header';
-import { clientAddress } from './client-address';
 import type { RequestContext } from './context';
 import { createErrorFormatter } from './errors';
 import type { OperationRules } from './limits';
@@ -18,7 +17,7 @@ export interface GraphqlWsOptions {
   rules: OperationRules;
   maxQueryCost: number;
   /** The same admission (key, per-key and per-address limits) and context as an HTTP request. */
-  contextFor(authorization: string | undefined, address: string): Promise<RequestContext>;
+  contextFor(request: IncomingMessage, authorization: string | undefined): Promise<RequestContext>;
   /** Throws an AppError when the key is no longer valid (revoked); no rate limit taken. */
   authenticate(authorization: string): Promise<unknown>;
   /** Calls `changed` after each announced change of the key (its revocation, from any process); returns the unwatch function. */
@@ -27,8 +26,6 @@ export interface GraphqlWsOptions {
   keyRecheckMs: number;
   /** The HTTP body limit, applied to each message. */
   maxMessageBytes: number;
-  /** Reverse proxies in front of the server (see clientAddress). */
-  trustedProxies: number;
   log: Logger;
 }
 
@@ -48,7 +45,8 @@ const REFUSAL_CODES: Partial<Record<string, number>> = {
 /** An accepted connection: its key, and the context of each of its running operations. */
 interface Connection {
   authorization: string;
-  address: string;
+  /** The upgrade request: each operation's context is admitted under its client address, like an HTTP request. */
+  request: IncomingMessage;
   /** Keyed by the subscribe message's payload, which graphql-ws hands to every hook of that operation: an id may be reused once completed. */
   operations: Map<SubscribePayload, RequestContext>;
   stopWatching(): void;
@@ -94,17 +92,16 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
   const transport = serveGraphqlWs(httpServer, {
     onConnect: async (ctx) => {
       const socket = ctx.extra.socket;
-      const address = clientAddress(ctx.extra.request, options.trustedProxies);
       try {
         let authorization: string | undefined;
         try {
           authorization = connectionAuthorization(ctx.connectionParams);
         } catch (malformed) {
           // Spends the address's key-less budget, as any request without a usable key does.
-          await contextFor(undefined, address);
+          await contextFor(ctx.extra.request, undefined);
           throw malformed;
         }
-        const context = await contextFor(authorization, address);
+        const context = await contextFor(ctx.extra.request, authorization);
         if (!context.principal || authorization === undefined) {
           throw new AppError(ErrorCode.UNAUTHENTICATED,
             `send the API key in the connection parameters: { authorization: 'Bearer <key>' } or { apiKey: '<key>' }`);
@@ -120,7 +117,7 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
         const recheck = setInterval(check, options.keyRecheckMs);
         recheck.unref();
         connections.set(ctx, {
-          authorization: key, address, operations: new Map(), recheck,
+          authorization: key, request: ctx.extra.request, operations: new Map(), recheck,
           stopWatching: options.watchKey(context.principal.keyId, context.principal.projectId, check),
         });
         return true;
@@ -145,7 +142,7 @@ export function attachGraphqlWs(httpServer: Server, options: GraphqlWsOptions): 
       let contextValue: RequestContext;
       try {
         checkOperation(schema, document, payload.variables, payload.operationName, options.maxQueryCost);
-        contextValue = await contextFor(connection.authorization, connection.address);
+        contextValue = await contextFor(connection.request, connection.authorization);
       } catch (error) {
         if (error instanceof GraphQLError) return [error];
         throw error;

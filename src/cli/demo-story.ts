@@ -71,11 +71,10 @@ export async function generateDemoStory(apiUrl: string, key: string, outDir: str
   const frames = (await gql(`query($id: ID!) { node(id: $id) { ... on Story { frames(first: 100) { edges { node {
       position caption currentRender { url(variant: PNG) } } } } } } }`, { id: story.id })).node.frames.edges.map((e: any) => e.node);
   await mkdir(outDir, { recursive: true });
-  const origin = new URL(apiUrl).origin;
   const framePaths: string[] = [];
   const sheet: { image: Awaited<ReturnType<typeof decodeImage>>; caption: string }[] = [];
   for (const frame of frames) {
-    const response = await fetch(origin + frame.currentRender.url);
+    const response = await fetch(frame.currentRender.url);
     if (!response.ok) throw new Error(`fetching frame ${frame.position}'s picture answered ${response.status}`);
     const bytes = Buffer.from(await response.arrayBuffer());
     const path = join(outDir, `robins-day-frame-${frame.position}.png`);

@@ -28,7 +28,6 @@ describe('comic pages through the API', () => {
   let api: GenerationApi;
   let key: string;
   let storyId: string;
-  const origin = () => api.url.replace(/\/graphql$/, '');
 
   beforeAll(async () => {
     api = await startGenerationApi({ workers: 1 });
@@ -47,7 +46,7 @@ describe('comic pages through the API', () => {
     return r.data.node.pages as any[];
   };
   const fetchBytes = async (url: string) => {
-    const res = await fetch(origin() + url);
+    const res = await fetch(url);
     return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes: Buffer.from(await res.arrayBuffer()) };
   };
 

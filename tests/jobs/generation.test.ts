@@ -52,19 +52,21 @@ describe('generation jobs', () => {
     expect(scenery.currentRender.anchorVersions).toEqual({});
     expect(scenery.currentRender.consistencyScore).toBeNull();
 
+    // Absolute URLs under the host the client called (no STORYFORGE_PUBLIC_URL here): usable as they are.
     const origin = new URL(api.url).origin;
-    const png = await fetch(origin + withHero.currentRender.png);
+    for (const u of [withHero.currentRender.png, withHero.currentRender.webp, withHero.currentRender.thumb]) expect(u.startsWith(origin + '/images/')).toBe(true);
+    const png = await fetch(withHero.currentRender.png);
     expect(png.status).toBe(200);
     expect(png.headers.get('content-type')).toBe('image/png');
     const bytes = Buffer.from(await png.arrayBuffer());
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
-    expect((await fetch(origin + withHero.currentRender.webp)).headers.get('content-type')).toBe('image/webp');
-    expect((await fetch(origin + withHero.currentRender.thumb)).status).toBe(200);
+    expect((await fetch(withHero.currentRender.webp)).headers.get('content-type')).toBe('image/webp');
+    expect((await fetch(withHero.currentRender.thumb)).status).toBe(200);
     // A tampered signature, or the same signature on another image, is refused.
     // Another first character, whatever the signature starts with (replacing it with itself proves nothing).
-    expect((await fetch(origin + withHero.currentRender.png.replace(/sig=(.)/, (_m: string, c: string) => `sig=${c === '0' ? '1' : '0'}`))).status).toBe(403);
-    const other = new URL(origin + scenery.currentRender.png);
-    const forged = new URL(origin + withHero.currentRender.png);
+    expect((await fetch(withHero.currentRender.png.replace(/sig=(.)/, (_m: string, c: string) => `sig=${c === '0' ? '1' : '0'}`))).status).toBe(403);
+    const other = new URL(scenery.currentRender.png);
+    const forged = new URL(withHero.currentRender.png);
     forged.pathname = other.pathname;
     expect((await fetch(forged)).status).toBe(403);
   });

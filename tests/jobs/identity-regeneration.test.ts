@@ -88,7 +88,8 @@ describe('identity across regenerations', () => {
   }
 
   async function png(url: string): Promise<Buffer> {
-    const r = await fetch(`http://127.0.0.1:${port}${url}`);
+    const { pathname, search } = new URL(url);
+    const r = await fetch(`http://127.0.0.1:${port}${pathname}${search}`);
     expect(r.status).toBe(200);
     return Buffer.from(await r.arrayBuffer());
   }

@@ -20,7 +20,6 @@ describe('deleting stories and frames deletes their images', () => {
   let api: GenerationApi;
   let key: string;
   let projectId: string;
-  let origin: string;
   const quiet = new Logger('error', {}, () => undefined);
   const janitor = (graceSeconds: number) => new ImageJanitor({ dataSource: api.db.dataSource, store: api.generation.images, graceSeconds, log: quiet });
 
@@ -29,7 +28,6 @@ describe('deleting stories and frames deletes their images', () => {
     const project = await api.createProject('Deletes');
     key = project.secret;
     projectId = decodeId(project.projectId);
-    origin = new URL(api.url).origin;
   });
   afterAll(() => api?.close());
 
@@ -60,7 +58,7 @@ describe('deleting stories and frames deletes their images', () => {
     return Object.values(r.data.node.currentRender as Record<string, string>);
   }
 
-  const status = async (url: string) => (await fetch(origin + url)).status;
+  const status = async (url: string) => (await fetch(url)).status;
   const file = (image: StoredImage) => join(api.dataDir, 'images', image.storageKey);
   const imageRows = async () => (await api.db.owner.query(`SELECT count(*)::int AS n FROM images WHERE project_id = $1`, [projectId])).rows[0].n as number;
   const pending = async () => (await api.db.owner.query(`SELECT count(*)::int AS n FROM image_file_deletions`)).rows[0].n as number;

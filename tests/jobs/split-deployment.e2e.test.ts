@@ -161,8 +161,10 @@ describe('API and worker processes on one database and one bucket', () => {
     // Each render readable through both API processes (the bytes are in the bucket, not on either disk).
     const urls = await gql(1, `query($id: ID!) { node(id: $id) { ... on Story { frames { edges { node { currentRender { url } } } } } } }`, { id: stories[0] }, key);
     for (const edge of urls.node.frames.edges) {
+      // Absolute under API 1's address; the same signed path is asked of each API.
+      const { pathname, search } = new URL(edge.node.currentRender.url);
       const bodies = await Promise.all(ports.map(async (port) => {
-        const res = await fetch(`http://127.0.0.1:${port}${edge.node.currentRender.url}`);
+        const res = await fetch(`http://127.0.0.1:${port}${pathname}${search}`);
         expect(res.status).toBe(200);
         return Buffer.from(await res.arrayBuffer());
       }));
