@@ -1,21 +1,18 @@
-import type { Story } from '../../db/entities/story.entity';
-import type { PagePanel, StoryPage } from '../../db/entities/story-page.entity';
-import type { PageOptions } from '../../domain/pages/comic-pages';
-import type { RequestContext } from '../context';
+import type { StoryPage } from '../../db/entities/story-page.entity';
+import type { Resolvers } from '../generated/resolver-types';
 import { pageUrl } from '../image-urls';
 
-type PageArgs = { layout: PageOptions['layout']; size: PageOptions['size']; dpi: number };
-interface ComicPageView { png: StoryPage; webp: StoryPage; dpi: number }
-type Format = 'PNG' | 'WEBP';
+/** ComicPage's parent (its mapper in scripts/codegen/resolvers.mjs): the stored PNG and WebP, and the resolution they were drawn at. */
+export interface ComicPageView { png: StoryPage; webp: StoryPage; dpi: number }
 
-export const comicResolvers = {
+export const comicResolvers: Resolvers = {
   Story: {
-    pages: async (story: Story, args: PageArgs, ctx: RequestContext): Promise<ComicPageView[]> => {
+    pages: async (story, args, ctx) => {
       ctx.require('viewer');
       const pages = await ctx.services.comics.pages(ctx.session, story.id, args);
       return pages.map((p) => ({ ...p, dpi: args.dpi }));
     },
-    comic: async (story: Story, args: PageArgs & { format: 'PDF' | 'CBZ' }, ctx: RequestContext) => {
+    comic: async (story, args, ctx) => {
       ctx.require('viewer');
       const format = args.format === 'PDF' ? 'pdf' : 'cbz';
       const { document, pageCount } = await ctx.services.comics.document(ctx.session, story.id, args, format);
@@ -24,17 +21,16 @@ export const comicResolvers = {
   },
 
   ComicPage: {
-    index: (p: ComicPageView) => p.png.pageIndex,
-    width: (p: ComicPageView) => p.png.width,
-    height: (p: ComicPageView) => p.png.height,
-    url: (p: ComicPageView, args: { format: Format }, ctx: RequestContext) => {
-      return pageUrl(ctx, args.format === 'WEBP' ? p.webp : p.png);
-    },
-    byteSize: (p: ComicPageView, args: { format: Format }) => (args.format === 'WEBP' ? p.webp : p.png).byteSize,
-    panels: (p: ComicPageView) => p.png.panels,
+    index: (p) => p.png.pageIndex,
+    // Sizes are null only on the PDF and CBZ rows; a page's PNG always has its own.
+    width: (p) => p.png.width!,
+    height: (p) => p.png.height!,
+    url: (p, args, ctx) => pageUrl(ctx, args.format === 'WEBP' ? p.webp : p.png),
+    byteSize: (p, args) => (args.format === 'WEBP' ? p.webp : p.png).byteSize,
+    panels: (p) => p.png.panels,
   },
 
   ComicPanel: {
-    frame: (p: PagePanel, _: unknown, ctx: RequestContext) => ctx.loaders.frame.load(p.frameId),
+    frame: (p, _, ctx) => ctx.loaders.frame.load(p.frameId).then((f) => f ?? null),
   },
 };

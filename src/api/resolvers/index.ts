@@ -1,3 +1,4 @@
+import type { Resolvers } from '../generated/resolver-types';
 import { characterResolvers } from './character.resolver';
 import { comicResolvers } from './comic.resolver';
 import { frameResolvers } from './frame.resolver';
@@ -12,7 +13,7 @@ import { subscriptionResolvers } from './subscription.resolver';
 import { webhookResolvers } from './webhook.resolver';
 
 /** Merged by makeExecutableSchema. */
-export const resolvers = [
+export const resolvers: Resolvers[] = [
   { DateTime, JSON: JSONScalar },
   nodeResolvers, projectResolvers, characterResolvers, storyResolvers, comicResolvers, frameResolvers, jobResolvers, modelResolvers, styleResolvers, subscriptionResolvers, webhookResolvers,
 ];

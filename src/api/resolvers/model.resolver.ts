@@ -1,8 +1,8 @@
-import type { RequestContext } from '../context';
+import type { Resolvers } from '../generated/resolver-types';
 
-export const modelResolvers = {
+export const modelResolvers: Resolvers = {
   Query: {
-    models: (_: unknown, __: unknown, ctx: RequestContext) => {
+    models: (_, __, ctx) => {
       ctx.require('viewer');
       return ctx.services.models.list(ctx.session);
     },

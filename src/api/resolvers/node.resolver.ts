@@ -9,7 +9,7 @@ import { GenerationJob } from '../../db/entities/generation-job.entity';
 import { Webhook } from '../../db/entities/webhook.entity';
 import { WebhookDelivery } from '../../db/entities/webhook-delivery.entity';
 import { notFound } from '../../domain/common/errors';
-import type { RequestContext } from '../context';
+import type { Resolvers } from '../generated/resolver-types';
 import { NodeType, parseGlobalId } from '../global-id';
 
 const TYPES: [NodeType, new () => object][] = [
@@ -21,10 +21,10 @@ const TYPES: [NodeType, new () => object][] = [
 /** Seen by admins only; anyone else gets NOT_FOUND, as for another project's ids. */
 const ADMIN_ONLY: ReadonlySet<NodeType> = new Set(['ApiKey', 'Webhook', 'WebhookDelivery']);
 
-export const nodeResolvers = {
+export const nodeResolvers: Resolvers = {
   Query: {
     /** Anything of another project, or an API key or webhook seen by a non-admin, is NOT_FOUND. */
-    node: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+    node: async (_, args, ctx) => {
       ctx.require('viewer');
       const { type, id } = parseGlobalId(args.id, 'id');
       const loaders = ctx.loaders;
@@ -38,6 +38,6 @@ export const nodeResolvers = {
     },
   },
   Node: {
-    __resolveType: (obj: object) => TYPES.find(([, cls]) => obj instanceof cls)?.[0] ?? null,
+    __resolveType: (obj) => TYPES.find(([, cls]) => obj instanceof cls)?.[0] ?? null,
   },
 };

@@ -1,32 +1,22 @@
-import type { ResolvedStyle, StyleInput } from '../../domain/styles/style.service';
-import type { RequestContext } from '../context';
+import type { Resolvers } from '../generated/resolver-types';
 import { fromObjectId, toObjectId } from '../global-id';
+import { deleted, mutation } from './mutation';
 
-export const styleResolvers = {
+export const styleResolvers: Resolvers = {
   Query: {
-    styles: (_: unknown, __: unknown, ctx: RequestContext) => {
+    styles: (_, __, ctx) => {
       ctx.require('viewer');
       return ctx.services.styles.list(ctx.session);
     },
   },
 
   Mutation: {
-    createStyle: async (_: unknown, args: { input: StyleInput }, ctx: RequestContext) => {
-      ctx.require('editor');
-      const style = await ctx.services.styles.create(ctx.session, args.input);
-      ctx.wrote();
-      return style;
-    },
-    deleteStyle: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
-      ctx.require('editor');
-      await ctx.services.styles.delete(ctx.session, fromObjectId(args.id, 'Style', 'id'));
-      ctx.wrote();
-      return { deletedId: args.id };
-    },
+    createStyle: mutation('editor', ({ input }, ctx) => ctx.services.styles.create(ctx.session, input)),
+    deleteStyle: mutation('editor', ({ id }, ctx) => ctx.services.styles.delete(ctx.session, fromObjectId(id, 'Style', 'id')), deleted),
   },
 
   Style: {
-    id: (s: ResolvedStyle) => (s.id ? toObjectId('Style', s.id) : null),
-    builtIn: (s: ResolvedStyle) => s.id === null,
+    id: (s) => (s.id ? toObjectId('Style', s.id) : null),
+    builtIn: (s) => s.id === null,
   },
 };

@@ -1,6 +1,6 @@
 import type { GenerationJob, JobStatus } from '../../db/entities/generation-job.entity';
 import type { Story } from '../../db/entities/story.entity';
-import type { RequestContext } from '../context';
+import type { Resolvers } from '../generated/resolver-types';
 import { fromGlobalId } from '../global-id';
 import { follow } from './live';
 
@@ -8,20 +8,21 @@ import { follow } from './live';
 const FINISHED: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 /** Subscriptions over graphql-ws: tenant-checked on subscribe, current state re-read per event. */
-export const subscriptionResolvers = {
+export const subscriptionResolvers: Resolvers = {
   Subscription: {
     jobUpdated: {
-      subscribe: async (_: unknown, args: { jobId: string }, ctx: RequestContext) => {
+      subscribe: async (_, args, ctx) => {
         ctx.require('viewer');
         const id = fromGlobalId(args.jobId, 'GenerationJob', 'jobId');
         return follow<GenerationJob>(ctx, {
           kind: 'job', id, load: () => ctx.loaders.job.load(id), field: 'jobId', what: 'job', isLast: (job) => FINISHED.has(job.status),
         });
       },
+      // Each state the feed yields is the job itself, not a { jobUpdated } wrapper.
       resolve: (job: GenerationJob) => job,
     },
     storyUpdated: {
-      subscribe: async (_: unknown, args: { storyId: string }, ctx: RequestContext) => {
+      subscribe: async (_, args, ctx) => {
         ctx.require('viewer');
         const id = fromGlobalId(args.storyId, 'Story', 'storyId');
         return follow<Story>(ctx, { kind: 'story', id, load: () => ctx.loaders.story.load(id), field: 'storyId', what: 'story' });
