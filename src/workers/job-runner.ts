@@ -339,7 +339,8 @@ class ProgressWriter {
       const before = this.banks.slice(0, this.banksDone).reduce((a, b) => a + b, 0);
       return (before + (this.banks[this.banksDone] ?? 0) * within) / all;
     }
-    return (bankTotal + this.framesDone + this.chunk * within) / all;
+    // A frame's last tenth is its encoding and storing: the bar is full only once the last one is stored.
+    return (bankTotal + this.framesDone + this.chunk * 0.9 * within) / all;
   }
 
   private write(): Promise<void> {
@@ -349,6 +350,7 @@ class ProgressWriter {
       this.dirty = false;
       const update = {
         ...this.step_, phase: this.phase, fraction: this.fraction(), banksDone: this.banksDone, banksTotal: this.banks.length,
+        framesRunning: this.phase === 'FRAMES' ? this.chunk : 0,
         ...(this.phase === 'FRAMES' || this.framesDone > 0 ? { framesDone: this.framesDone } : {}),
       };
       try {

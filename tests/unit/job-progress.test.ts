@@ -3,7 +3,7 @@ import { jobProgress } from '../../src/domain/jobs/job-progress';
 
 const row = {
   status: 'RUNNING' as const, attempts: 1, progressPhase: 'IDENTITY' as const, progressFraction: 0.2, progressStep: 12, progressTotal: 50,
-  framesDone: 0, framesTotal: 4, banksDone: 0, banksTotal: 2,
+  framesDone: 0, framesTotal: 4, banksDone: 0, banksTotal: 2, framesRunning: 0,
 };
 
 describe('job progress', () => {
@@ -18,6 +18,9 @@ describe('job progress', () => {
     const frames = { ...row, progressPhase: 'FRAMES' as const, progressStep: 3, progressTotal: 25, framesDone: 2, banksDone: 2 };
     expect(jobProgress(frames)).toMatchObject({ phase: 'FRAMES', label: 'frame 3/4, step 3/25' });
     expect(jobProgress({ ...frames, framesDone: 4 }).label).toBe('frame 4/4, step 3/25');
+    // Frames drawn together are named together.
+    expect(jobProgress({ ...frames, framesDone: 0, framesRunning: 4 }).label).toBe('frames 1-4/4, step 3/25');
+    expect(jobProgress({ ...frames, framesDone: 3, framesRunning: 1 }).label).toBe('frame 4/4, step 3/25');
   });
 
   it('says queued, waiting to retry, starting and the end states', () => {

@@ -30,6 +30,8 @@ export class GenerationJob {
   @Column('real') progressFraction: number;
   @Column('int') banksDone: number;
   @Column('int') banksTotal: number;
+  /** Frames of the current render run (they are drawn together, up to four). */
+  @Column('int') framesRunning: number;
   @Column('int') attempts: number;
   @Column('varchar', { length: 50, nullable: true }) errorCode: string | null;
   @Column('text', { nullable: true }) errorMessage: string | null;

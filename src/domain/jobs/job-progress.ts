@@ -20,7 +20,7 @@ export interface JobProgressView {
 }
 
 type ProgressFields = Pick<GenerationJob, 'status' | 'attempts' | 'progressPhase' | 'progressFraction' | 'progressStep' | 'progressTotal'
-  | 'framesDone' | 'framesTotal' | 'banksDone' | 'banksTotal'>;
+  | 'framesDone' | 'framesTotal' | 'banksDone' | 'banksTotal' | 'framesRunning'>;
 
 export function jobProgress(j: ProgressFields): JobProgressView {
   const counts = {
@@ -41,8 +41,10 @@ export function jobProgress(j: ProgressFields): JobProgressView {
     return { ...counts, phase: 'IDENTITY', fraction, label: `identity bank ${bank}/${Math.max(j.banksTotal, 1)}${step}` };
   }
   if (j.progressPhase === 'FRAMES') {
-    const frame = Math.min(j.framesDone + 1, j.framesTotal);
-    return { ...counts, phase: 'FRAMES', fraction, label: `frame ${frame}/${j.framesTotal}${step}` };
+    const first = Math.min(j.framesDone + 1, j.framesTotal);
+    const last = Math.min(j.framesDone + j.framesRunning, j.framesTotal);
+    const frames = last > first ? `frames ${first}-${last}` : `frame ${first}`;
+    return { ...counts, phase: 'FRAMES', fraction, label: `${frames}/${j.framesTotal}${step}` };
   }
   // Running, before its first progress write (loading the pack, reading anchors).
   return { ...counts, phase: 'QUEUED', fraction, label: 'starting' };

@@ -26,6 +26,7 @@ export interface ProgressUpdate {
   framesDone?: number;
   banksDone: number;
   banksTotal: number;
+  framesRunning: number;
 }
 
 /**
@@ -38,9 +39,9 @@ export async function reportProgress(session: TenantSession, jobId: string, atte
   const job = await session.one(GenerationJob,
     `UPDATE generation_jobs SET progress_step = $2, progress_total = $3, frames_done = coalesce($4, frames_done),
        progress_phase = $6, progress_fraction = greatest(progress_fraction, least(1, greatest(0, $7::real))),
-       banks_done = $8, banks_total = $9, updated_at = now()
+       banks_done = $8, banks_total = $9, frames_running = $10, updated_at = now()
      WHERE id = $1 AND status = 'RUNNING' AND attempts = $5 RETURNING id, story_id`,
-    [jobId, p.step, p.total, p.framesDone ?? null, attempt, p.phase, p.fraction, p.banksDone, p.banksTotal]);
+    [jobId, p.step, p.total, p.framesDone ?? null, attempt, p.phase, p.fraction, p.banksDone, p.banksTotal, p.framesRunning]);
   if (job) await jobUpdated(session, job);
   return job !== undefined;
 }
