@@ -8,6 +8,7 @@ COPY src src
 COPY migrations migrations
 COPY workers workers
 COPY bench bench
+COPY clients/studio clients/studio
 RUN npm run build
 
 # Runtime stage: production dependencies, compiled code, the SDL and the model packs.

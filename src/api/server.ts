@@ -33,6 +33,7 @@ import { startUnservedJobSweeper } from '../domain/jobs/unserved-jobs';
 import { imageRoute, pageRoute } from './image-route';
 import { uploadRoute } from './upload-route';
 import { graphiqlRouter } from './graphiql/graphiql-route';
+import { studioRouter } from './studio/studio-route';
 import { Services, createServices } from './services';
 import { WsCounts, attachGraphqlWs } from './ws-server';
 import { Metrics } from '../metrics/registry';
@@ -180,6 +181,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       context: async ({ req }) => contextFor(req, req.headers.authorization, req.get('idempotency-key')),
     }),
   );
+  app.use(studioRouter({ images: generation.images }));
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error?.status || error.status >= 500) return next(error);

@@ -1,0 +1,281 @@
+/**
+ * The studio in a real browser (chromium) against a real server: the embedded model pack with a
+ * worker, real PostgreSQL, and the studio's production build served by the API at `/`. Driven
+ * only through the page: log in with a pasted key, make characters and a story from a script
+ * (a refused line first), generate it while the progress bar follows the job over graphql-ws,
+ * see every frame's picture, regenerate one frame and read its history, preview the comic pages,
+ * cancel a job.
+ * Nothing is loaded from another origin and the key never appears in a URL.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import express from 'express';
+import type { Browser, Page } from 'puppeteer-core';
+import { studioRouter } from '../../src/api/studio/studio-route';
+import { launchBrowser } from '../support/browser';
+import { GenerationApi, startGenerationApi } from '../support/generation-harness';
+
+const ROOT = resolve(__dirname, '../..');
+const SHOTS = join(ROOT, 'test-output');
+const README_SHOT = join(ROOT, 'docs', 'images', 'studio-story.png');
+// Small on purpose: 2 CPU cores render 2 identity banks, 3 frames and one frame again.
+const STEPS = 3;
+const GENERATION_MS = 180_000;
+
+/** Vite is ESM-only and Jest loads tests as CommonJS: its build() runs in a child Node (under a second). */
+function buildStudio(): void {
+  const config = join(ROOT, 'clients/studio/vite.config.mjs');
+  const script = `const { build } = await import('vite'); await build({ configFile: ${JSON.stringify(config)}, logLevel: 'warn' });`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`studio build failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/** Every URL the page asks for, and every socket it opens (puppeteer's request events leave sockets out). */
+async function watchTraffic(page: Page): Promise<{ requests: string[]; sockets: string[]; problems: string[] }> {
+  const seen = { requests: [] as string[], sockets: [] as string[], problems: [] as string[] };
+  page.on('request', (r) => seen.requests.push(r.url()));
+  page.on('pageerror', (e) => seen.problems.push(String(e)));
+  // A CSP refusal or a failed load is reported on the console.
+  page.on('console', (m) => { if (m.type() === 'error') seen.problems.push(m.text()); });
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketCreated', (e) => seen.sockets.push(e.url));
+  return seen;
+}
+
+const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as any).textContent as string);
+
+/** A failed step leaves a screenshot and says what the page showed. */
+async function withEvidence(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (error) {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, `${name}-failed.png`), fullPage: true }).catch(() => undefined);
+    const shown = await page.evaluate(() => (globalThis as any).document.body.innerText as string).catch(() => '(page gone)');
+    (error as Error).message += `\n--- the page at ${page.url()} showed:\n${shown}`;
+    throw error;
+  }
+}
+
+async function logIn(page: Page, origin: string, key: string): Promise<void> {
+  await page.goto(origin + '/', { waitUntil: 'networkidle0' });
+  await page.type('input[name="apiKey"]', key);
+  await page.click('.login-form button[type="submit"]');
+}
+
+describe('studio', () => {
+  let api: GenerationApi;
+  let browser: Browser;
+  let key: string;
+  const origin = () => api.url.replace(/\/graphql$/, '');
+
+  beforeAll(async () => {
+    buildStudio();
+    api = await startGenerationApi({ workers: 1 });
+    key = (await api.createProject('Studio')).secret;
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it('makes a story from a script, generates it with a live progress bar, regenerates a frame, shows its history, edits the script, cancels a job', async () => {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    const traffic = await watchTraffic(page);
+    await withEvidence(page, 'studio-story', async () => {
+      await logIn(page, origin(), key);
+      await page.waitForSelector('.topbar .who');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('.topbar .who').textContent.includes('Studio'));
+      expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('storyforge.apiKey'))).toBe(key);
+
+      // Characters, through the page's form.
+      await page.click('nav a[href="/characters"]');
+      // Descriptions in the story-world model's few words, so the only unknown word is the script's.
+      for (const [name, description] of [['Mira', 'a person with red hair and a blue shirt'], ['Otto', 'a person with white hair and a top hat']]) {
+        await page.waitForSelector('.new-character input[name="name"]');
+        await page.type('.new-character input[name="name"]', name);
+        await page.type('.new-character textarea[name="description"]', description);
+        await page.click('.new-character button[type="submit"]');
+        await page.waitForSelector(`.character[data-character="${name}"]`);
+      }
+
+      // The script editor: the API refuses a line naming someone outside the cast, and says which.
+      await page.click('nav a[href="/stories/new"]');
+      await page.waitForSelector('.story-form');
+      await page.type('.story-form input[name="title"]', 'The map');
+      await page.click('input[name="cast"][value="Mira"]');
+      await page.click('input[name="cast"][value="Otto"]');
+      await page.type('.story-form input[name="steps"]', String(STEPS));
+      await page.type('.story-form input[name="seed"]', '7');
+      await page.type('.story-form textarea[name="script"]', '[Mira] walking in the forest # Morning.\n[Zed] waving');
+      await page.click('.story-form button[type="submit"]');
+      await page.waitForSelector('.story-form .error');
+      const refusal = await text(page, '.story-form .error');
+      expect(refusal).toContain('BAD_USER_INPUT');
+      expect(refusal).toContain("line 2: [Zed] is not in the story's cast");
+      expect(await text(page, '.story-form .gutter li.bad')).toBe('2');
+
+      // A word the story-world tokenizer does not know: the story keeps it, with a warning. (Tagged
+      // names would be unknown words too: these frames show the whole cast.)
+      await page.$eval('.story-form textarea[name="script"]', (e) => (e as any).select());
+      await page.keyboard.press('Backspace');
+      await page.type('.story-form textarea[name="script"]',
+        'walking in the forest # Morning.\n[NC] the beach at night\nstanding in the snow with a zorblax # Cold.');
+      await page.click('.story-form button[type="submit"]');
+      await page.waitForSelector('.story[data-story-id] .frame');
+      expect(page.url()).toMatch(new RegExp(`^${origin()}/stories/[^/]+$`));
+      expect(await page.$$eval('.frame', (frames) => frames.length)).toBe(3);
+      const warnings = await page.$$eval('.story > .warnings li', (items) => items.map((li) => (li as any).textContent as string));
+      expect(warnings).toEqual([expect.stringMatching(/^UNKNOWN_WORDS frame 3: .*"zorblax"/)]);
+      expect(await text(page, '.frame[data-position="3"] .warnings')).toBe('UNKNOWN_WORDS: zorblax');
+
+      // The bar of the job, as the page draws it: every value it takes, recorded in the page.
+      await page.evaluate(() => {
+        const g = globalThis as any;
+        g.__bars = [];
+        const record = (job: any) => g.__bars.push({ id: job.dataset.jobId, status: job.dataset.status, value: job.querySelector('progress').value });
+        new g.MutationObserver((changes: any[]) => {
+          for (const c of changes) if (c.target.classList?.contains('job')) record(c.target);
+          g.document.querySelectorAll('.job').forEach((job: any) => { if (!g.__bars.some((b: any) => b.id === job.dataset.jobId)) record(job); });
+        }).observe(g.document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-fraction', 'data-status'] });
+      });
+      await page.click('button.generate');
+      await page.waitForSelector('.job[data-status="SUCCEEDED"]', { timeout: GENERATION_MS });
+      const bars: { id: string; status: string; value: number }[] = await page.evaluate(() => (globalThis as any).__bars);
+      const values = bars.map((b) => b.value);
+      expect(new Set(bars.map((b) => b.id)).size).toBe(1);
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+      // Seen moving, not only started and finished.
+      expect(values.some((v) => v > 0 && v < 100)).toBe(true);
+      expect(values.at(-1)).toBe(100);
+      expect(await text(page, '.job .job-percent')).toBe('100%');
+      expect(await text(page, '.job .job-label')).toBe('done');
+
+      // Every frame's picture, from the API's signed URL on this origin.
+      await page.waitForFunction(() => {
+        const images = [...(globalThis as any).document.querySelectorAll('.frame-image img')];
+        return images.length === 3 && images.every((img: any) => img.complete && img.naturalWidth > 0);
+      }, { timeout: 30_000 });
+      const sources = await page.$$eval('.frame-image img', (images) => images.map((img) => (img as any).currentSrc as string));
+      for (const src of sources) expect(src.startsWith(origin() + '/images/')).toBe(true);
+
+      // Frame 2 again: its own bar, then two renders in its history, newest first and current.
+      const before = await page.$eval('.frame[data-position="2"] img', (img) => (img as any).dataset.renderId as string);
+      await page.click('.frame[data-position="2"] button.regenerate');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.job[data-status="SUCCEEDED"]').length === 2,
+        { timeout: GENERATION_MS });
+      await page.click('.frame[data-position="2"] button.history-toggle');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.frame[data-position="2"] .history-list li').length === 2);
+      const history = await page.$$eval('.frame[data-position="2"] .history-list li',
+        (items) => items.map((li) => ({ id: (li as any).dataset.renderId as string, current: (li as any).dataset.current === 'true' })));
+      expect(history.map((h) => h.current)).toEqual([true, false]);
+      expect(history[1]!.id).toBe(before);
+      await page.waitForFunction((id) => (globalThis as any).document.querySelector('.frame[data-position="2"] img').dataset.renderId === id,
+        {}, history[0]!.id);
+      await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('.frame img, .history-list img')]
+        .every((img: any) => img.complete && img.naturalWidth > 0));
+
+      // The comic pages, drawn by the API from the current renders.
+      await page.click('button.show-pages');
+      await page.waitForFunction(() => {
+        const pages = [...(globalThis as any).document.querySelectorAll('img.comic-page')];
+        return pages.length > 0 && pages.every((img: any) => img.complete && img.naturalWidth > 0);
+      }, { timeout: 60_000 });
+
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'studio-story.png'), fullPage: true });
+      mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+      copyFileSync(join(SHOTS, 'studio-story.png'), README_SHOT);
+
+      // Editing the script: a frame's caption in place; added lines the API refuses, by line.
+      await page.click('.script-editor summary');
+      const caption = '.frame-rows li:nth-child(1) input[name="caption"]';
+      await page.$eval(caption, (e) => (e as any).select());
+      await page.type(caption, 'Early morning.');
+      await page.click('.frame-rows li:nth-child(1) button[type="submit"]');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('.frame[data-position="1"] .caption')?.textContent === 'Early morning.');
+      await page.type('.add-frames textarea[name="addScript"]', 'sitting on the beach\n[Zed] waving');
+      await page.click('.add-frames button[type="submit"]');
+      await page.waitForSelector('.add-frames .error');
+      expect(await text(page, '.add-frames .error')).toContain("BAD_USER_INPUT line 2: [Zed] is not in the story's cast");
+      expect(await text(page, '.add-frames .gutter li.bad')).toBe('2');
+      expect(await page.$$eval('.frame', (frames) => frames.length)).toBe(3);
+
+      // Cancel: a second job waits behind the first (one worker), and its bar ends cancelled.
+      for (const dismiss of await page.$$('.job button.link')) await dismiss.click();
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.job').length === 0);
+      await page.click('button.generate');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.job').length === 1);
+      await page.waitForFunction(() => !(globalThis as any).document.querySelector('button.generate').disabled);
+      await page.click('button.generate');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.job').length === 2);
+      await page.click('.job:nth-child(2) button.danger');
+      await page.waitForSelector('.job:nth-child(2)[data-status="CANCELLED"]', { timeout: GENERATION_MS });
+      expect(await text(page, '.job:nth-child(2) .job-label')).toBe('cancelled');
+      await page.waitForSelector('.job:nth-child(1)[data-status="SUCCEEDED"]', { timeout: GENERATION_MS });
+
+      const here = (url: string) => url.startsWith(origin() + '/') || url.startsWith('data:');
+      expect(traffic.requests.filter((url) => !here(url))).toEqual([]);
+      // Live progress came over graphql-ws, to this host, with the key in the connection parameters only.
+      expect(traffic.sockets).toContain(origin().replace(/^http/, 'ws') + '/graphql');
+      expect([...traffic.requests, ...traffic.sockets, page.url()].filter((url) => url.includes(key))).toEqual([]);
+      expect(traffic.problems).toEqual([]);
+
+      // Logging out forgets the key.
+      await page.click('button.logout');
+      await page.waitForSelector('.login-form');
+      expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('storyforge.apiKey'))).toBeNull();
+    });
+    await page.close();
+  }, 2 * GENERATION_MS + 120_000);
+
+  it('refuses a wrong key with the API\'s message and keeps keys out of URLs', async () => {
+    const page = await browser.newPage();
+    const traffic = await watchTraffic(page);
+    const wrong = 'sfk_' + 'x'.repeat(40);
+    await logIn(page, origin(), wrong);
+    await page.waitForSelector('.login-form .error');
+    const error = await text(page, '.login-form .error');
+    expect(error).toContain('UNAUTHENTICATED');
+    expect(error).toContain('invalid or revoked API key');
+    expect(await page.$('.topbar')).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('storyforge.apiKey'))).toBeNull();
+    expect(traffic.requests.some((url) => url === api.url)).toBe(true);
+    expect([...traffic.requests, ...traffic.sockets, page.url()].filter((url) => url.includes(wrong))).toEqual([]);
+    await page.close();
+  });
+
+  it('serves the page for its own paths only, with its CSP, and says how to build it when it is missing', async () => {
+    const page = await fetch(origin() + '/stories/U3Rvcnk6eA');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect(asset).toBeDefined();
+    const script = await fetch(origin() + asset);
+    expect([script.status, script.headers.get('cache-control')]).toEqual([200, 'public, max-age=31536000, immutable']);
+    for (const path of ['/assets/missing.js', '/images/nothing', '/graphiql/nothing', '/favicon.ico']) {
+      expect([path, (await fetch(origin() + path)).status]).toEqual([path, 404]);
+    }
+
+    const empty = mkdtempSync(join(tmpdir(), 'sf-studio-'));
+    const app = express().use(studioRouter({ dir: empty }));
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe('The studio is not built: run `npm run build:studio`.\n');
+    } finally {
+      server.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
