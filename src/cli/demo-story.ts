@@ -1,7 +1,7 @@
 /**
  * The demo's generated story, made the way a client would: over the GraphQL API with the demo
  * project's admin key. Creates (or reuses) a character and a four-frame story, generates it,
- * waits for the job while printing its progress, then writes the frames' PNGs (fetched from their
+ * follows the job's progress, then writes the frames' PNGs (fetched from their
  * signed URLs) and a contact sheet into `outDir`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -38,7 +38,9 @@ function client(url: string, key: string): Gql {
   };
 }
 
-export async function generateDemoStory(apiUrl: string, key: string, outDir: string, say: (line: string) => void): Promise<DemoStoryResult> {
+/** `onProgress`: the job's whole-story fraction (never lower than before) and its label, about twice a second. */
+export async function generateDemoStory(apiUrl: string, key: string, outDir: string,
+  onProgress: (fraction: number, label: string) => void): Promise<DemoStoryResult> {
   const gql = client(apiUrl, key);
   const found = await gql(`query($s: String!) { characters(first: 1, search: $s) { edges { node { id name } } } }`, { s: DEMO_CHARACTER.name });
   const character = found.characters.edges.find((e: any) => e.node.name === DEMO_CHARACTER.name)?.node
@@ -53,18 +55,13 @@ export async function generateDemoStory(apiUrl: string, key: string, outDir: str
 
   const started = await gql(`mutation($id: ID!) { generateStory(storyId: $id) { job { id } } }`, { id: story.id });
   const jobId = started.generateStory.job.id;
-  let last = '';
   let job: any;
   for (;;) {
-    job = (await gql(`query($id: ID!) { node(id: $id) { ... on GenerationJob { status progress { step total framesDone framesTotal } error { code message } } } }`,
+    job = (await gql(`query($id: ID!) { node(id: $id) { ... on GenerationJob { status progress { fraction label } error { code message } } } }`,
       { id: jobId })).node;
-    // One line per status or frame change, and every fifth denoising step.
-    const line = `  generating "${DEMO_STORY_TITLE}": ${job.status.toLowerCase()}, frame ${job.progress.framesDone}/${job.progress.framesTotal}, step ${job.progress.step}/${job.progress.total}`;
-    const milestone = `${job.status} ${job.progress.framesDone} ${Math.floor(job.progress.step / 5)}`;
-    if (milestone !== last) say(line);
-    last = milestone;
+    onProgress(job.progress.fraction, job.progress.label);
     if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   if (job.status !== 'SUCCEEDED') throw new Error(`the demo story's job ended ${job.status}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}`);
 

@@ -4,7 +4,8 @@ import { withTenant } from '../db/tenant-session';
 import { generateSecret } from '../domain/api-keys/key-secret';
 import type { Logger } from '../util/logger';
 import { resolve } from 'node:path';
-import { generateDemoStory } from './demo-story';
+import { DEMO_STORY_TITLE, generateDemoStory } from './demo-story';
+import { ProgressReporter } from './progress';
 
 const DEMO_PROJECT = 'Demo';
 
@@ -16,9 +17,9 @@ const DEMO_SCRIPT = `[Mira] wakes up in a small house at dawn #Mira wakes up ear
 
 /**
  * The main job: start everything, make sure a demo project with some content exists, and print
- * what a person needs to call the API. Secrets go to the terminal once, never into the log.
+ * what a person needs, the studio first. Secrets go to the terminal once, never into the log.
  */
-export async function runDemo(config: Config, log: Logger): Promise<void> {
+export async function runDemo(config: Config, log: Logger, logPath?: string): Promise<void> {
   const platformKeyGenerated = !config.platformKey;
   const runConfig = { ...config, platformKey: config.platformKey ?? generateSecret('platform') };
   const app = await startApp(runConfig, log);
@@ -47,14 +48,17 @@ export async function runDemo(config: Config, log: Logger): Promise<void> {
     log.info('demo project created', { projectId });
   }
 
+  const origin = app.url.replace(/\/graphql$/, '');
   const lines = [
+    `StoryForge studio:  ${origin}/   (log in with the admin key below)`,
     '',
-    'StoryForge is running.',
-    `  GraphQL URL:    ${app.url}`,
-    `  Admin API key:  ${secret}   (project "${DEMO_PROJECT}"; shown once)`,
+    `  Admin API key:    ${secret}   (project "${DEMO_PROJECT}"; shown once)`,
     platformKeyGenerated
-      ? `  Platform key:   ${runConfig.platformKey}   (made for this run; set STORYFORGE_PLATFORM_KEY to keep one)`
-      : '  Platform key:   from STORYFORGE_PLATFORM_KEY',
+      ? `  Platform key:     ${runConfig.platformKey}   (made for this run; set STORYFORGE_PLATFORM_KEY to keep one)`
+      : '  Platform key:     from STORYFORGE_PLATFORM_KEY',
+    `  GraphQL:          ${app.url}`,
+    ...(config.graphiql ? [`  GraphiQL:         ${origin}/graphiql`] : []),
+    ...(logPath ? [`  Logs (JSON):      ${logPath}`] : []),
     '',
     'Try:',
     `  curl -s ${app.url} -H 'content-type: application/json' -H 'authorization: Bearer ${secret}' \\`,
@@ -63,24 +67,27 @@ export async function runDemo(config: Config, log: Logger): Promise<void> {
     'Ctrl-C stops the server.',
     '',
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  const say = (line: string) => process.stdout.write(line + '\n');
+  say(lines.join('\n'));
 
   if (!app.workers) {
-    process.stdout.write('STORYFORGE_WORKERS is 0: no demo story is generated in this process.\n');
+    say('STORYFORGE_WORKERS is 0: no demo story is generated in this process.');
     return;
   }
   const outDir = resolve(process.cwd(), 'out');
-  const say = (line: string) => process.stdout.write(line + '\n');
-  say('Generating the demo story through the API (a character and four frames) ...');
+  say(`Generating the demo story "${DEMO_STORY_TITLE}" through the API (one character, four frames):`);
+  const progress = new ProgressReporter(process.stdout);
   try {
-    const result = await generateDemoStory(app.url, secret, outDir, say);
+    const result = await generateDemoStory(app.url, secret, outDir, (fraction, label) => progress.phase('  generating', fraction, label));
+    progress.finishLine();
     say('');
     say('Demo story generated:');
     for (const path of result.framePaths) say(`  frame:          ${path}`);
     say(`  contact sheet:  ${result.contactSheetPath}`);
-    say(`  GraphQL URL:    ${app.url}   (still serving; Ctrl-C stops it)`);
+    say(`  in the studio:  ${origin}/   (still serving; Ctrl-C stops it)`);
     say('');
   } catch (error) {
+    progress.finishLine();
     log.error('demo story failed', { error });
     say(`The demo story could not be generated: ${(error as Error).message}. The API keeps serving at ${app.url}.`);
   }

@@ -19,11 +19,6 @@ const USAGE = `usage: storyforge <command>
 
 async function serverCommand(name: string, config: Config, log: Logger): Promise<void> {
   switch (name) {
-    case 'demo': {
-      const { runDemo } = require('./demo') as typeof import('./demo');
-      await runDemo(config, log);
-      return;
-    }
     case 'serve': {
       const { startApp, stopOnSignals } = require('../app') as typeof import('../app');
       const app = await startApp(config, log);
@@ -51,7 +46,18 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runGenerate(argv.slice(1));
     return;
   }
-  if (command === 'demo' || command === 'serve' || command === 'worker' || command === 'migrate') {
+  if (command === 'demo') {
+    // People read the demo's terminal: its JSON log goes to a file, warnings and errors also to stderr.
+    const { loadConfig } = require('../config') as typeof import('../config');
+    const { demoLog } = require('./demo-log') as typeof import('./demo-log');
+    const { runDemo } = require('./demo') as typeof import('./demo');
+    const config = loadConfig();
+    const { log, path } = demoLog(config.dataDir, config.logLevel);
+    process.stdout.write(`Starting StoryForge (database, migrations, model packs) ...\n`);
+    await runDemo(config, log, path);
+    return;
+  }
+  if (command === 'serve' || command === 'worker' || command === 'migrate') {
     const { loadConfig } = require('../config') as typeof import('../config');
     const config = loadConfig();
     await serverCommand(command, config, new Logger(config.logLevel, { service: 'storyforge' }));
