@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { Provider } from 'urql';
-import { type Session, openSession } from './client';
+import { ApiKeyContext, type Session, openSession } from './client';
 import { Login } from './Login';
 import { forgetKey, storedKey, storeKey } from './session';
 import { Shell } from './Shell';
@@ -27,7 +27,9 @@ export function App() {
   };
   return (
     <Provider value={session.client}>
-      <Shell onLogOut={logOut} />
+      <ApiKeyContext.Provider value={session.key}>
+        <Shell onLogOut={logOut} />
+      </ApiKeyContext.Provider>
     </Provider>
   );
 }

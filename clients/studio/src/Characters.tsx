@@ -1,10 +1,13 @@
-/** The project's characters with their reference pictures, and a form for a new one. */
+/** The project's characters with their reference pictures, each editable, and a form for a new one. */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { LISTS_CHARACTERS } from './cache-hints';
+import { CharacterEditor, DeleteCharacter } from './CharacterEditor';
 import { ErrorView } from './ErrorView';
 import { CharactersDocument, CreateCharacterDocument } from './generated/graphql';
+import type { CharacterCardFragment } from './generated/graphql';
+import { ReferenceImages } from './ReferenceImages';
 
 export function Characters() {
   const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, context: LISTS_CHARACTERS });
@@ -16,20 +19,38 @@ export function Characters() {
       <ErrorView error={error} />
       {!fetching && characters.length === 0 && <p className="empty">No characters yet.</p>}
       <ul className="character-list">
-        {characters.map((c) => (
-          <li key={c.id} className="card character" data-character={c.name}>
-            <h2>{c.name}</h2>
-            <p>{c.description}</p>
-            {c.referenceImages.length > 0 && (
-              <div className="references">
-                {c.referenceImages.map((r) => <img key={r.id} src={r.url} alt={`${c.name}, reference ${r.position}`} />)}
-              </div>
-            )}
-          </li>
-        ))}
+        {characters.map((c) => <CharacterCard key={c.id} character={c} />)}
       </ul>
       <NewCharacter />
     </section>
+  );
+}
+
+function CharacterCard({ character: c }: { character: CharacterCardFragment }) {
+  const [editing, setEditing] = useState(false);
+  // The version the card opened with: a later one is marked as changed.
+  const [openedAt] = useState(c.anchorVersion);
+  return (
+    <li className="card character" data-character={c.name} data-character-id={c.id} data-anchor-version={c.anchorVersion}>
+      {editing ? <CharacterEditor character={c} onDone={() => setEditing(false)} /> : (
+        <>
+          <h2>{c.name}</h2>
+          <p className="description">{c.description}</p>
+          {c.negativePrompt && <p className="meta negative-prompt">avoid: {c.negativePrompt}</p>}
+          <p className="meta">
+            seed {c.seed} · {/* Keyed: each new version is a new element, so the stylesheet flashes it again. */}
+            <span key={c.anchorVersion} className={c.anchorVersion === openedAt ? 'anchor-version' : 'anchor-version changed'} title="Goes up whenever the identity changes: its banks are built again">
+              anchor v{c.anchorVersion}
+            </span>
+          </p>
+          <div className="actions">
+            <button type="button" className="edit" onClick={() => setEditing(true)}>Edit</button>
+            <DeleteCharacter character={c} />
+          </div>
+        </>
+      )}
+      <ReferenceImages character={c} />
+    </li>
   );
 }
 

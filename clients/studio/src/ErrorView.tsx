@@ -41,3 +41,8 @@ export function errorLine(error: CombinedError | null | undefined): number | nul
   const match = error?.graphQLErrors.map((e) => /^line (\d+):/.exec(e.message)).find((m) => m !== null);
   return match ? Number(match[1]) : null;
 }
+
+/** The input fields the API's errors name (`extensions.field`), for the form to mark. */
+export function errorFields(error: CombinedError | null | undefined): Set<string> {
+  return new Set((error?.graphQLErrors ?? []).map((e) => e.extensions?.field).filter((f): f is string => typeof f === 'string'));
+}

@@ -4,6 +4,7 @@
  * subscriptions with the key in the connection parameters (the server checks it on connect).
  */
 import { createClient as createWsClient } from 'graphql-ws';
+import { createContext, useContext } from 'react';
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
 
 export interface Session {
@@ -38,4 +39,14 @@ export function openSession(key: string): Session {
     ],
   });
   return { key, client, dispose: () => void ws.dispose() };
+}
+
+/**
+ * The logged-in key, for the one request urql does not make: POST /uploads (raw picture bytes,
+ * not GraphQL). From the session rather than storage, which can be refused (session.ts).
+ */
+export const ApiKeyContext = createContext('');
+
+export function useApiKey(): string {
+  return useContext(ApiKeyContext);
 }
