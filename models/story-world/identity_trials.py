@@ -10,7 +10,9 @@ Variants (identity left out of the prompts, as in evaluate.py's first row):
 - bestK: frame 0 drawn from K seeds (the frame's seed + 0..K-1), the one the judge reads with
   the most confidence kept (sum over identity heads of the log of the top probability);
 - bestK-single: as bestK, then every other frame reads a bank of frame 0 alone;
-- gNbestK: both (frame 0 at guidance N, the clearest of K).
+- gNbestK: both (frame 0 at guidance N, the clearest of K);
+- ...-recopy: frame 0 as shown is drawn again reading a bank of its first drawing (the later
+  frames still read the first drawing), so every frame of the story is a copy of one source.
 Prints per variant: identity per attribute and all five over frame pairs, pose+scene, and the
 mean all-five match of frames 1.. with frame 0.
 """
@@ -53,7 +55,7 @@ def first_frame(runner: E.Runner, net, prompt: str, seed: int, guidance: float, 
 
 
 def story(runner: E.Runner, net, variant: str, prompts, seeds, csa_seed) -> torch.Tensor:
-    m = re.fullmatch(r"(first|(g(?P<g>[\d.]+))?(best(?P<k>\d+))?)(?P<single>-single)?", variant)
+    m = re.fullmatch(r"(first|(g(?P<g>[\d.]+))?(best(?P<k>\d+))?)(?P<single>-single)?(?P<recopy>-recopy)?", variant)
     if not m:
         raise SystemExit(f"unknown variant {variant}")
     guidance = float(m["g"]) if m["g"] else runner.guidance
@@ -63,12 +65,19 @@ def story(runner: E.Runner, net, variant: str, prompts, seeds, csa_seed) -> torc
         bank = runner.bank(f0, prompts[:1], csa_seed)
         return torch.cat([f0, runner.read(prompts[1:], seeds[1:], bank, csa_seed)])
     n = runner.id_frames
+    if m["recopy"]:
+        # Frame 0 shown as a copy of itself: drawn again (same prompt and seed) reading a bank of
+        # the first drawing, like every later frame; the later frames still read the first drawing.
+        shown = runner.read(prompts[:1], seeds[:1], runner.bank(f0, prompts[:1], csa_seed), csa_seed)
     ids = f0
     for i in range(1, n):
         bank = runner.bank(ids, prompts[:i], csa_seed)
         ids = torch.cat([ids, runner.read(prompts[i:i + 1], seeds[i:i + 1], bank, csa_seed)])
     bank = runner.bank(ids, prompts[:n], csa_seed)
-    return torch.cat([ids, runner.read(prompts[n:], seeds[n:], bank, csa_seed)])
+    out = torch.cat([ids, runner.read(prompts[n:], seeds[n:], bank, csa_seed)])
+    if m["recopy"]:
+        out[0:1] = shown
+    return out
 
 
 def main():
