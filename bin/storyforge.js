@@ -92,6 +92,55 @@ function build(settings, hadEntry, fingerprint) {
   fs.writeFileSync(stamp, fingerprint + '\n');
 }
 
+/** The newest modification time under `dir` (-Infinity when it has no files). */
+function newestUnder(dir) {
+  let newest = -Infinity;
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === 'node_modules') continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, mtime(p));
+    }
+  };
+  walk(dir);
+  return newest;
+}
+
+/**
+ * The studio the server commands serve at / (dist/studio), built with vite when it is missing or
+ * older than its sources. Without vite it is left as it is: the server then answers / with the
+ * command that builds it.
+ */
+function buildStudio() {
+  const studio = path.join(root, 'clients', 'studio');
+  const config = path.join(studio, 'vite.config.mjs');
+  const built = path.join(root, 'dist', 'studio', 'index.html');
+  if (!fs.existsSync(config) || mtime(built) >= newestUnder(studio)) return;
+  let vite;
+  try {
+    // vite's exports do not list its command; its package.json is, and says where it is.
+    const manifest = require.resolve('vite/package.json', { paths: [root] });
+    vite = path.join(path.dirname(manifest), require(manifest).bin.vite);
+  } catch {
+    process.stderr.write(`storyforge: the studio is not built and vite is not installed to build it (run \`npm install\` and \`npm run build:studio\` in ${root})\n`);
+    return;
+  }
+  process.stderr.write('storyforge: building the studio (vite build) ...\n');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', config, '--logLevel', 'error'], { cwd: root, encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    const output = `${result.stdout || ''}${result.stderr || ''}`.trim();
+    if (output) process.stderr.write(output + '\n');
+    fail(`the studio's build failed: fix the errors above, then run \`npm run build:studio\` in ${root} or this command again`);
+  }
+}
+
 const checkout = fs.existsSync(buildConfig) && fs.existsSync(path.join(root, 'src'));
 const hadEntry = fs.existsSync(entry);
 if (checkout) {
@@ -105,6 +154,7 @@ if (checkout) {
   }
   const stale = !hadEntry || (built !== null ? built !== now.fingerprint : now.newest > mtime(entry));
   if (stale) build(settings, hadEntry, now.fingerprint);
+  if (['demo', 'serve'].includes(process.argv[2])) buildStudio();
 } else if (!hadEntry) {
   fail(`${path.relative(root, entry)} is missing from ${root}, and there are no sources to build it from: reinstall storyforge from a checkout (npm run build first)`);
 }

@@ -4,7 +4,7 @@
  * tiny package of its own (a copy of the script, one source file), so a build takes a second.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -73,7 +73,7 @@ it('builds a missing or stale CLI once, then runs it with its arguments and exit
   // The output deleted while the build info stays: still rebuilt.
   rmSync(join(root, 'dist', 'src'), { recursive: true });
   expect(await bin(root, [])).toEqual({ code: 0, stdout: 'cli v3\n', stderr: 'storyforge: building (tsc -p tsconfig.build.json) ...\n' });
-}, 120_000);
+}, 300_000);
 
 it('shows the compiler errors and one line when the build fails', async () => {
   const root = fakePackage({ typescript: true, sources: true });
@@ -111,6 +111,31 @@ it('runs an installed package without sources as it is, and says what to do when
   writeFileSync(entry(root), "console.log('installed', process.argv.slice(2).join(' '));\n");
   expect(await bin(root, ['--help'])).toEqual({ code: 0, stdout: 'installed --help\n', stderr: '' });
 }, 60_000);
+
+it('builds the studio for the server commands when it is missing or older than its sources', async () => {
+  const root = fakePackage({ typescript: true, sources: true });
+  const studio = join(root, 'clients', 'studio');
+  mkdirSync(join(studio, 'src'), { recursive: true });
+  writeFileSync(join(studio, 'index.html'), '<!doctype html><title>studio</title><script type="module" src="/src/main.ts"></script>\n');
+  writeFileSync(join(studio, 'src', 'main.ts'), "document.title = 'v1';\n");
+  writeFileSync(join(studio, 'vite.config.mjs'), "import { dirname, resolve } from 'node:path';\nimport { fileURLToPath } from 'node:url';\n"
+    + "const here = dirname(fileURLToPath(import.meta.url));\nexport default { root: here, build: { outDir: resolve(here, '../../dist/studio'), emptyOutDir: true } };\n");
+  const built = join(root, 'dist', 'studio', 'index.html');
+
+  // Other commands never build it.
+  expect((await bin(root, ['generate'])).stderr).toBe('storyforge: building (tsc -p tsconfig.build.json) ...\n');
+  expect(existsSync(built)).toBe(false);
+
+  const serve = await bin(root, ['serve']);
+  expect([serve.code, serve.stdout, serve.stderr]).toEqual([3, 'cli v1 serve\n', 'storyforge: building the studio (vite build) ...\n']);
+  expect(readFileSync(built, 'utf8')).toContain('<title>studio</title>');
+  expect((await bin(root, ['demo'])).stderr).toBe('');
+
+  // A newer source: built again.
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(join(studio, 'src', 'main.ts'), later, later);
+  expect((await bin(root, ['demo'])).stderr).toBe('storyforge: building the studio (vite build) ...\n');
+}, 300_000);
 
 it('is an executable node script', () => {
   const file = join(ROOT, 'bin', 'storyforge.js');
