@@ -3,7 +3,7 @@
  * people; warnings and errors also as one readable line on stderr, so nothing that went wrong
  * is only in the file.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../config';
 import { Logger } from '../util/logger';
@@ -17,9 +17,10 @@ export function demoLog(dataDir: string, level: LogLevel, stderr: { write(text: 
   const dir = join(dataDir, 'logs');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'storyforge.log');
-  const file = createWriteStream(path, { flags: 'a' });
+  // Written at once, not through a stream: the process exits right after its last lines (shutdown).
+  const file = openSync(path, 'a');
   const log = new Logger(level, { service: 'storyforge' }, (line) => {
-    file.write(line + '\n');
+    writeSync(file, line + '\n');
     const record = JSON.parse(line) as { level: string; msg: string; error?: { message?: string } | string };
     if (record.level !== 'warn' && record.level !== 'error') return;
     const cause = typeof record.error === 'string' ? record.error : record.error?.message;

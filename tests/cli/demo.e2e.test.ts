@@ -78,5 +78,8 @@ describe('storyforge demo', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // The shutdown is in the file too: nothing the process logged before it exited is lost.
+    const after = readFileSync(join(dataDir, 'logs', 'storyforge.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).msg);
+    expect(after).toEqual(expect.arrayContaining(['signal received', 'shutting down', 'stopped']));
   });
 });
