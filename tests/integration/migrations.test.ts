@@ -26,7 +26,7 @@ describe('migrations', () => {
     const first = await db.dataSource.runMigrations({ transaction: 'each' });
     expect(first.map((m) => m.name)).toEqual(['InitialSchema1764400000000', 'GenerationJobs1764500000000', 'Webhooks1764600000000',
       'IdempotencyRequest1764700000000', 'ImageFileDeletions1764800000000', 'CharacterPackRate1764900000000', 'StoryModels1765000000000', 'RenderVariations1765100000000',
-      'StylesNegativePrompts1765200000000', 'ReferenceCrops1765300000000', 'StoryPages1765400000000']);
+      'StylesNegativePrompts1765200000000', 'ReferenceCrops1765300000000', 'StoryPages1765400000000', 'JobProgressPhase1765500000000']);
     const tables = await db.owner.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r) => r.tablename)).toEqual(['migrations', ...TABLES].sort());
 
@@ -63,6 +63,7 @@ describe('migrations', () => {
   });
 
   it("turn a story's free-text style into a project style of that name, so it renders as before", async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' }); // job progress phase
     await db.dataSource.undoLastMigration({ transaction: 'each' }); // story pages
     await db.dataSource.undoLastMigration({ transaction: 'each' }); // reference crops
     await db.dataSource.undoLastMigration({ transaction: 'each' }); // styles
@@ -79,6 +80,10 @@ describe('migrations', () => {
   });
 
   it('revert cleanly and apply again', async () => {
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const progress = await db.owner.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'generation_jobs'
+      AND column_name IN ('progress_phase', 'progress_fraction', 'banks_done', 'banks_total', 'frames_running')`);
+    expect(progress.rows).toEqual([]);
     await db.dataSource.undoLastMigration({ transaction: 'each' });
     const pages = await db.owner.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'story_pages'`);
     expect(pages.rows[0].n).toBe(0);
