@@ -55,7 +55,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const url = `http://localhost:${port}/graphql`;
   log.info('listening', { url, embeddedDatabase: !config.databaseUrl });
   const janitor = new ImageJanitor({
-    dataSource: database.dataSource, store: generation.images, graceSeconds: config.imageDeleteGraceSeconds, log: log.child({ component: 'image-janitor' }),
+    dataSource: database.dataSource, store: generation.images, graceSeconds: config.imageDeleteGraceSeconds,
+    unusedImageSeconds: config.unusedUploadSeconds, log: log.child({ component: 'image-janitor' }),
   });
   janitor.start();
   let stopping: Promise<void> | undefined;

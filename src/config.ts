@@ -73,6 +73,8 @@ export interface Config {
   urlTtlSeconds: number;
   /** A deleted image's file is removed after this long (its URL stops working at once). */
   imageDeleteGraceSeconds: number;
+  /** An uploaded picture nothing uses (never given to a character, or let go) is deleted after this (STORYFORGE_UNUSED_UPLOAD_HOURS, default 24). */
+  unusedUploadSeconds: number;
   /**
    * Seals webhook signing secrets (AES-256-GCM): STORYFORGE_WEBHOOK_KEY, or the file
    * STORYFORGE_WEBHOOK_KEY_FILE names; unset: generated into dataDir/webhook-key (never with S3).
@@ -220,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     urlSecret: secret(env, 'STORYFORGE_URL_SECRET', 'image URL secret', s3Config !== undefined),
     urlTtlSeconds: Math.max(1, int(env, 'STORYFORGE_URL_TTL_SECONDS', 3600)),
     imageDeleteGraceSeconds: int(env, 'STORYFORGE_IMAGE_DELETE_GRACE_SECONDS', 60),
+    unusedUploadSeconds: int(env, 'STORYFORGE_UNUSED_UPLOAD_HOURS', 24) * 3600,
     webhookKey: secret(env, 'STORYFORGE_WEBHOOK_KEY', 'webhook key', s3Config !== undefined),
     webhooksAllowPrivate: env.STORYFORGE_WEBHOOKS_ALLOW_PRIVATE === '1',
     webhookTimeoutMs: Math.max(100, int(env, 'STORYFORGE_WEBHOOK_TIMEOUT_MS', 10_000)),

@@ -9,6 +9,11 @@ export interface ImageJanitorOptions {
   /** A deleted image's file stays at least this long, and so does a file put this recently. */
   graceSeconds: number;
   log: Logger;
+  /**
+   * Image rows nothing uses (an upload never given to a character, or let go) are deleted once
+   * they are this old, their files then going the way of every deleted image. Unset: kept.
+   */
+  unusedImageSeconds?: number;
   /** Between rounds; default half the grace period, between 5 s and a minute. */
   intervalMs?: number;
   batchSize?: number;
@@ -49,8 +54,12 @@ export class ImageJanitor {
     await this.round;
   }
 
-  /** One pass over the due entries; returns how many files went and how many were kept. */
+  /** One pass: unused images past their age deleted, then the due files; returns how many files went and how many were kept. */
   async sweep(): Promise<{ removed: number; kept: number }> {
+    if (this.options.unusedImageSeconds !== undefined) {
+      const expired = await this.deleteUnusedImages(this.options.unusedImageSeconds);
+      if (expired > 0) this.options.log.info('unused images deleted', { images: expired });
+    }
     const total = { removed: 0, kept: 0 };
     for (;;) {
       const { removed, kept, taken } = await this.batch();
@@ -61,6 +70,24 @@ export class ImageJanitor {
     }
     if (total.removed > 0) this.options.log.info('deleted image files removed', total);
     return total;
+  }
+
+  /**
+   * Rows only: the images trigger queues their files. SKIP LOCKED leaves alone an image that is
+   * being taken right now: a character adding it holds a KEY SHARE lock on it (reference-images.ts),
+   * a render saving the same bytes holds it through its upsert.
+   */
+  async deleteUnusedImages(olderThanSeconds: number): Promise<number> {
+    const rows: unknown[] = await this.options.dataSource.query(
+      `DELETE FROM images WHERE id IN (
+         SELECT i.id FROM images i
+         WHERE i.created_at <= now() - make_interval(secs => $1)
+           AND NOT EXISTS (SELECT 1 FROM reference_images r WHERE r.image_id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM renders x WHERE x.image_id = i.id OR x.webp_image_id = i.id OR x.thumbnail_image_id = i.id)
+         ORDER BY i.created_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id`, [olderThanSeconds, this.batchSize * 5]);
+    return rows.length;
   }
 
   private async batch(): Promise<{ removed: number; kept: number; taken: number }> {

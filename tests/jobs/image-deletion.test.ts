@@ -6,13 +6,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { withTenant } from '../../src/db/tenant-session';
 import { NewRender, StoredImage, saveRender } from '../../src/domain/renders/render-writer';
 import { ImageJanitor } from '../../src/storage/image-janitor';
 import { imageKey } from '../../src/storage/image-store';
 import { Logger } from '../../src/util/logger';
 import { GenerationApi, startGenerationApi } from '../support/generation-harness';
-import { createStory, decodeId } from '../support/fixtures';
+import { createCharacter, createStory, decodeId } from '../support/fixtures';
 
 const RENDER_URLS = `query($id: ID!) { node(id: $id) { ... on Frame { currentRender { png: url(variant: PNG) webp: url(variant: WEBP) thumb: url(variant: THUMBNAIL) } } } }`;
 
@@ -152,5 +153,43 @@ describe('deleting stories and frames deletes their images', () => {
     expect(saved).toBeUndefined();
     await janitor(0).sweep();
     expect(existsSync(file(png))).toBe(false);
+  });
+
+  it('deletes uploads nothing uses once they are old enough, keeping what a character or a render uses', async () => {
+    const upload = async (bytes: Buffer) => {
+      const res = await fetch(api.url.replace(/\/graphql$/, '/uploads'), { method: 'POST', body: new Uint8Array(bytes), headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(201);
+      return (await res.json() as { id: string }).id;
+    };
+    const picture = (r: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r, g: 40, b: 90 } } }).png().toBuffer();
+    const kept = await upload(await picture(10));
+    const unused = await upload(await picture(20));
+    const recent = await upload(await picture(30));
+    const hero = await createCharacter(api, key, 'Kept');
+    const added = await api.gql(`mutation($c: ID!, $u: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $u }]) { id } }`, { c: hero.id, u: kept }, key);
+    expect(added.errors).toBeUndefined();
+    const story = await createStory(api, key, { title: 'Old render', script: 'x' });
+    await render(story.id, story.frames.edges[0]!.node.id, await stored(randomBytes(64)));
+    // Everything of this project two days old, except the recent upload.
+    await api.db.owner.query(`UPDATE images SET created_at = now() - interval '2 days' WHERE project_id = $1 AND id <> $2`, [projectId, decodeId(recent)]);
+    const keys = async () => new Map((await api.db.owner.query(`SELECT id, storage_key FROM images WHERE project_id = $1`, [projectId])).rows.map((r) => [r.id, r.storage_key]));
+    const before = await keys();
+    const unusedFile = join(api.dataDir, 'images', before.get(decodeId(unused))!);
+    expect(existsSync(unusedFile)).toBe(true);
+
+    const sweeper = new ImageJanitor({ dataSource: api.db.dataSource, store: api.generation.images, graceSeconds: 0, unusedImageSeconds: 86_400, log: quiet });
+    await sweeper.sweep();
+    const after = await keys();
+    expect([...before.keys()].filter((id) => !after.has(id))).toEqual([decodeId(unused)]);
+    expect(after.has(decodeId(kept))).toBe(true);
+    expect(after.has(decodeId(recent))).toBe(true);
+    // Its file goes the way of every deleted image's (here in the same round: no grace period); a character can no longer take it.
+    expect(existsSync(unusedFile)).toBe(false);
+    const late = await api.gql(`mutation($c: ID!, $u: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $u }]) { id } }`, { c: hero.id, u: unused }, key);
+    expect(late.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // Without an age set, nothing unused is deleted.
+    await api.db.owner.query(`UPDATE images SET created_at = now() - interval '2 days' WHERE id = $1`, [decodeId(recent)]);
+    await janitor(0).sweep();
+    expect((await keys()).has(decodeId(recent))).toBe(true);
   });
 });

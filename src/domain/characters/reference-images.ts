@@ -27,7 +27,8 @@ export class ReferenceImageService {
     return session.atomically(async () => {
       const character = await lockCharacter(session, characterId);
       const ids = [...new Set(items.map((i) => i.imageId))];
-      const images = await session.rows(Image, `SELECT * FROM images WHERE id = ANY($1::uuid[])`, [ids]);
+      // KEY SHARE: the image janitor skips (never deletes) an unused upload while it is being taken.
+      const images = await session.rows(Image, `SELECT * FROM images WHERE id = ANY($1::uuid[]) FOR KEY SHARE`, [ids]);
       const byId = new Map(images.map((i) => [i.id, i]));
       items.forEach((item, k) => {
         const image = byId.get(item.imageId);
