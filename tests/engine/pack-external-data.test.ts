@@ -6,7 +6,7 @@
  * into the pack folder, where threads would overwrite it under each other's feet.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +16,7 @@ import { Rng } from '../../src/engine/random';
 import { ModelSession, Runtime } from '../../src/engine/runtime';
 import { Float32Tensor, float32 } from '../../src/engine/tensor';
 import { toExternalData } from '../support/external-data';
+import { canRunAsNobody } from '../support/run-as-nobody';
 
 jest.setTimeout(600_000);
 
@@ -93,7 +94,7 @@ describe('a pack with external UNet weights', () => {
   });
 
   // Root writes anywhere whatever the mode bits say, so the read-only folder is tried as `nobody`.
-  const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+  const canDropPrivileges = canRunAsNobody();
   (canDropPrivileges ? it : it.skip)('opens from a pack folder its user cannot write', () => {
     for (const name of readdirSync(pack)) chmodSync(join(pack, name), 0o444);
     chmodSync(pack, 0o555);

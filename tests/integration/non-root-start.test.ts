@@ -7,16 +7,17 @@
  * one clear message.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canRunAsNobody } from '../support/run-as-nobody';
 import { TestDatabase, createTestDatabase } from '../support/test-db';
 
 jest.setTimeout(180_000);
 
 const ROOT = join(__dirname, '../..');
 const NOBODY = 65534;
-const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+const canDropPrivileges = canRunAsNobody();
 
 function startAsNobody(dataDir: string, databaseUrl: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn('/usr/bin/setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups',
