@@ -46,24 +46,22 @@ function buildSettings() {
   return settings;
 }
 
+/** The files under `dir` (hidden entries and node_modules left out), depth first; none when it cannot be read. */
+function filesUnder(dir) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => !e.name.startsWith('.') && e.name !== 'node_modules')
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
 /** The sources' fingerprint (how many, their times) and the newest time, of the .ts files and the tsconfig files. */
 function sources(dirs) {
   const times = [mtime(buildConfig), mtime(path.join(root, 'tsconfig.json'))].filter(Number.isFinite);
-  const walk = (dir) => {
-    let entries;
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) times.push(mtime(p));
-    }
-  };
-  for (const d of dirs) walk(path.join(root, d));
+  for (const d of dirs) times.push(...filesUnder(path.join(root, d)).filter((f) => f.endsWith('.ts')).map(mtime));
   return { fingerprint: `${times.length} ${times.reduce((a, b) => a + Math.round(b), 0)}`, newest: Math.max(-Infinity, ...times) };
 }
 
@@ -92,27 +90,6 @@ function build(settings, hadEntry, fingerprint) {
   fs.writeFileSync(stamp, fingerprint + '\n');
 }
 
-/** The newest modification time under `dir` (-Infinity when it has no files). */
-function newestUnder(dir) {
-  let newest = -Infinity;
-  const walk = (d) => {
-    let entries;
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name === 'node_modules') continue;
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else newest = Math.max(newest, mtime(p));
-    }
-  };
-  walk(dir);
-  return newest;
-}
-
 /**
  * The studio the server commands serve at / (dist/studio), built with vite when it is missing or
  * older than its sources. Without vite it is left as it is: the server then answers / with the
@@ -122,7 +99,7 @@ function buildStudio() {
   const studio = path.join(root, 'clients', 'studio');
   const config = path.join(studio, 'vite.config.mjs');
   const built = path.join(root, 'dist', 'studio', 'index.html');
-  if (!fs.existsSync(config) || mtime(built) >= newestUnder(studio)) return;
+  if (!fs.existsSync(config) || mtime(built) >= Math.max(-Infinity, ...filesUnder(studio).map(mtime))) return;
   let vite;
   try {
     // vite's exports do not list its command; its package.json is, and says where it is.
