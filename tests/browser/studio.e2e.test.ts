@@ -8,67 +8,24 @@
  * reference pictures from real files, remove one, have a file that is no picture refused, delete it.
  * Nothing is loaded from another origin and the key never appears in a URL.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import express from 'express';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import sharp from 'sharp';
 import { studioRouter } from '../../src/api/studio/studio-route';
 import { launchBrowser } from '../support/browser';
+import { buildStudio, logIn, SHOTS, text, watchTraffic, withEvidence } from '../support/studio-page';
 import { GenerationApi, startGenerationApi } from '../support/generation-harness';
 
 const ROOT = resolve(__dirname, '../..');
-const SHOTS = join(ROOT, 'test-output');
 // The README's screenshot is renewed on request only: a test run leaves the checkout as it found it.
 const README_SHOT = process.env.STORYFORGE_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images', 'studio-story.png') : undefined;
 // Small on purpose: 2 CPU cores render 2 identity banks, 3 frames and one frame again.
 const STEPS = 3;
 const GENERATION_MS = 180_000;
-
-/** Vite is ESM-only and Jest loads tests as CommonJS: its build() runs in a child Node (under a second). */
-function buildStudio(): void {
-  const config = join(ROOT, 'clients/studio/vite.config.mjs');
-  const script = `const { build } = await import('vite'); await build({ configFile: ${JSON.stringify(config)}, logLevel: 'warn' });`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`studio build failed:\n${run.stdout}\n${run.stderr}`);
-}
-
-/** Every URL the page asks for, and every socket it opens (puppeteer's request events leave sockets out). */
-async function watchTraffic(page: Page): Promise<{ requests: string[]; sockets: string[]; problems: string[] }> {
-  const seen = { requests: [] as string[], sockets: [] as string[], problems: [] as string[] };
-  page.on('request', (r) => seen.requests.push(r.url()));
-  page.on('pageerror', (e) => seen.problems.push(String(e)));
-  // A CSP refusal or a failed load is reported on the console.
-  page.on('console', (m) => { if (m.type() === 'error') seen.problems.push(m.text()); });
-  const cdp = await page.createCDPSession();
-  await cdp.send('Network.enable');
-  cdp.on('Network.webSocketCreated', (e) => seen.sockets.push(e.url));
-  return seen;
-}
-
-const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as any).textContent as string);
-
-/** A failed step leaves a screenshot and says what the page showed. */
-async function withEvidence(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
-  try {
-    await steps();
-  } catch (error) {
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, `${name}-failed.png`), fullPage: true }).catch(() => undefined);
-    const shown = await page.evaluate(() => (globalThis as any).document.body.innerText as string).catch(() => '(page gone)');
-    (error as Error).message += `\n--- the page at ${page.url()} showed:\n${shown}`;
-    throw error;
-  }
-}
-
-async function logIn(page: Page, origin: string, key: string): Promise<void> {
-  await page.goto(origin + '/', { waitUntil: 'networkidle0' });
-  await page.type('input[name="apiKey"]', key);
-  await page.click('.login-form button[type="submit"]');
-}
 
 describe('studio', () => {
   let api: GenerationApi;

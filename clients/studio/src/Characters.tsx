@@ -4,25 +4,38 @@ import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { LISTS_CHARACTERS } from './cache-hints';
 import { CharacterEditor, DeleteCharacter } from './CharacterEditor';
+import { MorePages, usePageCursors } from './pages';
 import { ErrorView } from './ErrorView';
 import { CharactersDocument, CreateCharacterDocument } from './generated/graphql';
 import type { CharacterCardFragment } from './generated/graphql';
 import { ReferenceImages } from './ReferenceImages';
 
 export function Characters() {
-  const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, context: LISTS_CHARACTERS });
-  const characters = data?.characters.edges.map((e) => e.node) ?? [];
-
+  const pages = usePageCursors();
   return (
     <section className="characters">
       <h1>Characters</h1>
-      <ErrorView error={error} />
-      {!fetching && characters.length === 0 && <p className="empty">No characters yet.</p>}
       <ul className="character-list">
-        {characters.map((c) => <CharacterCard key={c.id} character={c} />)}
+        {pages.cursors.map((after, i) => (
+          <CharactersPage key={after ?? ''} after={after} last={i === pages.cursors.length - 1} onMore={pages.more} />
+        ))}
       </ul>
       <NewCharacter />
     </section>
+  );
+}
+
+/** One page of the list, with its own query (see pages.tsx). */
+function CharactersPage({ after, last, onMore }: { after: string | null; last: boolean; onMore: (cursor: string) => void }) {
+  const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, variables: { after }, context: LISTS_CHARACTERS });
+  const characters = data?.characters.edges.map((e) => e.node) ?? [];
+  return (
+    <>
+      {error && <li><ErrorView error={error} /></li>}
+      {after === null && !fetching && !error && characters.length === 0 && <li className="empty">No characters yet.</li>}
+      {characters.map((c) => <CharacterCard key={c.id} character={c} />)}
+      {last && <MorePages pageInfo={data?.characters.pageInfo} label="More characters" onMore={onMore} />}
+    </>
   );
 }
 

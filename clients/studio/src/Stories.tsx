@@ -1,30 +1,43 @@
-/** Every story of the project, oldest first as the API lists them. */
+/** Every story of the project, oldest first as the API lists them, a page at a time. */
 import { useQuery } from 'urql';
 import { LISTS_STORIES } from './cache-hints';
 import { ErrorView } from './ErrorView';
 import { StoriesDocument } from './generated/graphql';
+import { MorePages, usePageCursors } from './pages';
 import { Link, storyPath } from './router';
 
 export function Stories() {
-  const [{ data, fetching, error }] = useQuery({ query: StoriesDocument, requestPolicy: 'cache-and-network', context: LISTS_STORIES });
-  const stories = data?.stories.edges.map((e) => e.node) ?? [];
-
+  const pages = usePageCursors();
   return (
     <section>
       <div className="heading">
         <h1>Stories</h1>
         <Link to="/stories/new" className="button primary">New story</Link>
       </div>
-      <ErrorView error={error} />
-      {!fetching && stories.length === 0 && <p className="empty">No stories yet: write one from a script.</p>}
       <ul className="story-list">
-        {stories.map((s) => (
-          <li key={s.id} className="card">
-            <Link to={storyPath(s.id)} className="story-link">{s.title}</Link>
-            <span className="meta">{s.frameCount} frame{s.frameCount === 1 ? '' : 's'} · {s.model} · {new Date(s.updatedAt).toLocaleString()}</span>
-          </li>
+        {pages.cursors.map((after, i) => (
+          <StoriesPage key={after ?? ''} after={after} last={i === pages.cursors.length - 1} onMore={pages.more} />
         ))}
       </ul>
     </section>
+  );
+}
+
+/** One page of the list, read and kept fresh by its own query (urql's document cache re-reads it when a story changes). */
+function StoriesPage({ after, last, onMore }: { after: string | null; last: boolean; onMore: (cursor: string) => void }) {
+  const [{ data, fetching, error }] = useQuery({ query: StoriesDocument, variables: { after }, requestPolicy: 'cache-and-network', context: LISTS_STORIES });
+  const stories = data?.stories.edges.map((e) => e.node) ?? [];
+  return (
+    <>
+      {error && <li><ErrorView error={error} /></li>}
+      {after === null && !fetching && !error && stories.length === 0 && <li className="empty">No stories yet: write one from a script.</li>}
+      {stories.map((s) => (
+        <li key={s.id} className="card">
+          <Link to={storyPath(s.id)} className="story-link">{s.title}</Link>
+          <span className="meta">{s.frameCount} frame{s.frameCount === 1 ? '' : 's'} · {s.model} · {new Date(s.updatedAt).toLocaleString()}</span>
+        </li>
+      ))}
+      {last && <MorePages pageInfo={data?.stories.pageInfo} label="More stories" onMore={onMore} />}
+    </>
   );
 }

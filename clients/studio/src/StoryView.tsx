@@ -3,13 +3,13 @@
  * script for editing, and the comic pages. `storyUpdated` (graphql-ws) says when the story, a
  * frame or a current render changed; the view then reads the story again.
  */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { LISTS_FRAMES } from './cache-hints';
 import { ComicPages } from './ComicPages';
 import { ErrorView } from './ErrorView';
 import { FrameCard } from './FrameCard';
-import { ActiveJobsDocument, GenerateStoryDocument, StoryDocument, StoryUpdatedDocument } from './generated/graphql';
+import { ActiveJobsDocument, GenerateStoryDocument, StoryDocument, StoryFramesAfterDocument, StoryUpdatedDocument } from './generated/graphql';
 import type { JobStateFragment } from './generated/graphql';
 import { isFinished, JobProgress } from './JobProgress';
 import { StoryScript } from './StoryScript';
@@ -18,7 +18,7 @@ import { Warnings } from './Warnings';
 const countEvents = (count: number | undefined) => (count ?? 0) + 1;
 
 export function StoryView({ id }: { id: string }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: StoryDocument, variables: { id }, requestPolicy: 'cache-and-network', context: LISTS_FRAMES });
+  const [{ data, fetching, error }, refetchStory] = useQuery({ query: StoryDocument, variables: { id }, requestPolicy: 'cache-and-network', context: LISTS_FRAMES });
   const [{ data: ticks = 0 }] = useSubscription({ query: StoryUpdatedDocument, variables: { storyId: id } }, countEvents);
   const [{ data: active }] = useQuery({ query: ActiveJobsDocument, requestPolicy: 'network-only' });
   const [started, generate] = useMutation(GenerateStoryDocument);
@@ -26,6 +26,13 @@ export function StoryView({ id }: { id: string }) {
   const [finishedJobs, setFinishedJobs] = useState(0);
   // Bumped by every change the API announces and every job that ends: what lists renders reads again.
   const version = ticks + finishedJobs;
+
+  const story = data?.node && 'frames' in data.node ? data.node : null;
+  const [rest, refetchRest] = useFramesAfter(id, story?.frames.pageInfo);
+  const refetch = useCallback((opts: { requestPolicy: 'network-only' }) => {
+    refetchStory(opts);
+    refetchRest(opts);
+  }, [refetchStory, refetchRest]);
 
   const follow = (job: JobStateFragment) => setJobs((list) => (list.some((j) => j.id === job.id) ? list : [...list, job]));
 
@@ -39,7 +46,6 @@ export function StoryView({ id }: { id: string }) {
     running.filter((job) => job.story?.id === id && !isFinished(job)).forEach(follow);
   }, [active, id]);
 
-  const story = data?.node && 'frames' in data.node ? data.node : null;
   if (!story) {
     return (
       <section>
@@ -48,7 +54,7 @@ export function StoryView({ id }: { id: string }) {
       </section>
     );
   }
-  const frames = story.frames.edges.map((e) => e.node);
+  const frames = [...story.frames.edges, ...rest].map((e) => e.node);
 
   const start = async () => {
     const job = (await generate({ storyId: story.id })).data?.generateStory?.job;
@@ -89,4 +95,21 @@ export function StoryView({ id }: { id: string }) {
       {frames.some((f) => f.currentRender) && <ComicPages storyId={story.id} version={version} />}
     </section>
   );
+}
+
+/**
+ * The frames after the story query's page: a story holds up to 200 frames (LIMITS.framesPerStory)
+ * and a page up to 100 (LIMITS.pageSize), so one more page always ends the story; a test holds
+ * the API's limits to that. Re-read with the first page: the same cache hints and refresh.
+ */
+function useFramesAfter(id: string, first: { hasNextPage: boolean; endCursor?: string | null } | undefined) {
+  const after = first?.hasNextPage ? first.endCursor ?? null : null;
+  const [{ data }, refetch] = useQuery({
+    query: StoryFramesAfterDocument, variables: { id, after: after ?? '' }, pause: after === null,
+    requestPolicy: 'cache-and-network', context: LISTS_FRAMES,
+  });
+  const edges = after !== null && data?.node && 'frames' in data.node ? data.node.frames.edges : [];
+  // A paused query is not run by a refetch: nothing to read then.
+  const refetchIfMore = useCallback((opts: { requestPolicy: 'network-only' }) => { if (after !== null) refetch(opts); }, [after, refetch]);
+  return [edges, refetchIfMore] as const;
 }

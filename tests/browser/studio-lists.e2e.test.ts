@@ -1,0 +1,120 @@
+/**
+ * Long lists in the studio (chromium against a real server and PostgreSQL): the API gives at most
+ * 100 items a page, the studio asks for 50 stories or characters at a time and shows the next
+ * page on request, and a story's frame grid and script editor hold every frame of a story at the
+ * API's limit (200 frames: two pages of frames).
+ */
+import type { Browser } from 'puppeteer-core';
+import { LIMITS } from '../../src/domain/common/validation';
+import { startTestApi, TestApi } from '../support/api-harness';
+import { launchBrowser } from '../support/browser';
+import { buildStudio, logIn, withEvidence } from '../support/studio-page';
+
+const STORIES = 53;
+const CHARACTERS = 51;
+
+describe('studio lists', () => {
+  let api: TestApi;
+  let browser: Browser;
+  let key: string;
+  let longStoryId: string;
+  const origin = () => api.url.replace(/\/graphql$/, '');
+
+  async function must<T = any>(query: string, variables: Record<string, unknown>): Promise<T> {
+    const r = await api.gql<T>(query, variables, key);
+    if (r.errors) throw new Error(JSON.stringify(r.errors));
+    return r.data!;
+  }
+
+  beforeAll(async () => {
+    buildStudio();
+    api = await startTestApi();
+    key = (await api.createProject('Lists')).secret;
+    for (let i = 1; i <= CHARACTERS; i++) {
+      await must(`mutation($input: CreateCharacterInput!) { createCharacter(input: $input) { id } }`,
+        { input: { name: `Person ${i}`, description: 'a person with red hair' } });
+    }
+    for (let i = 1; i <= STORIES; i++) {
+      await must(`mutation($input: CreateStoryInput!) { createStory(input: $input) { id } }`,
+        { input: { title: `Story ${String(i).padStart(2, '0')}`, script: 'walking in the forest' } });
+    }
+    const script = Array.from({ length: LIMITS.framesPerStory }, (_, i) => `walking in the forest # Frame ${i + 1}.`).join('\n');
+    longStoryId = (await must<any>(`mutation($input: CreateStoryInput!) { createStory(input: $input) { id } }`,
+      { input: { title: 'The long walk', script } })).createStory.id;
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it('the API limits let one more page of frames end any story', () => {
+    // StoryView.tsx reads the story's first page of frames, then one more: this is what makes that whole.
+    expect(LIMITS.framesPerStory).toBeLessThanOrEqual(2 * LIMITS.pageSize);
+  });
+
+  it('shows stories and characters 50 at a time, the rest on request, each once', async () => {
+    const page = await browser.newPage();
+    await withEvidence(page, 'studio-lists', async () => {
+      await logIn(page, origin(), key);
+      await page.waitForSelector('.story-list .story-link');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.story-link').length === 50);
+      const firstPage = await page.$$eval('.story-link', (links) => links.map((a) => (a as any).textContent as string));
+      expect(firstPage[0]).toBe('Story 01');
+      expect(firstPage[49]).toBe('Story 50');
+
+      await page.click('.story-list .more-pages button');
+      const all = STORIES + 1;
+      await page.waitForFunction((n: number) => (globalThis as any).document.querySelectorAll('.story-link').length === n, {}, all);
+      const titles = await page.$$eval('.story-link', (links) => links.map((a) => (a as any).textContent as string));
+      expect(new Set(titles).size).toBe(all);
+      expect(titles.slice(50)).toEqual(['Story 51', 'Story 52', 'Story 53', 'The long walk']);
+      // The last page says there is no more.
+      expect(await page.$('.story-list .more-pages button')).toBeNull();
+
+      await page.click('nav a[href="/characters"]');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.character-list .character').length === 50);
+      await page.click('.character-list .more-pages button');
+      await page.waitForFunction((n: number) => (globalThis as any).document.querySelectorAll('.character-list .character').length === n, {}, CHARACTERS);
+      const names = await page.$$eval('.character-list .character', (cards) => cards.map((c) => (c as any).dataset.character as string));
+      expect(new Set(names).size).toBe(CHARACTERS);
+      expect(names[CHARACTERS - 1]).toBe(`Person ${CHARACTERS}`);
+      expect(await page.$('.character-list .more-pages button')).toBeNull();
+
+      // A new character on a list already read in full shows up at its end.
+      await page.type('.new-character input[name="name"]', 'Latecomer');
+      await page.type('.new-character textarea[name="description"]', 'a person with white hair');
+      await page.click('.new-character button[type="submit"]');
+      await page.waitForSelector('.character[data-character="Latecomer"]');
+    });
+    await page.close();
+  });
+
+  it('shows every frame of a story that holds the most frames, in the grid and in the script editor', async () => {
+    const page = await browser.newPage();
+    await withEvidence(page, 'studio-long-story', async () => {
+      await logIn(page, origin(), key);
+      await page.waitForSelector('.topbar .who');
+      await page.goto(`${origin()}/stories/${encodeURIComponent(longStoryId)}`, { waitUntil: 'networkidle0' });
+      const n = LIMITS.framesPerStory;
+      await page.waitForFunction((count: number) => (globalThis as any).document.querySelectorAll('.frame-grid .frame').length === count, {}, n);
+      const positions = await page.$$eval('.frame-grid .frame', (frames) => frames.map((f) => Number((f as any).dataset.position)));
+      expect(positions).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(await page.$$eval('.frame-rows li', (rows) => rows.length)).toBe(n);
+
+      // An edit of a frame on the second page is kept, and the grid shows it.
+      const last = `.frame-rows li:nth-child(${n}) input[name="caption"]`;
+      await page.click('.script-editor summary');
+      await page.$eval(last, (e) => (e as any).select());
+      await page.type(last, 'The end.');
+      await page.click(`.frame-rows li:nth-child(${n}) button[type="submit"]`);
+      await page.waitForFunction((count: number) =>
+        ((globalThis as any).document.querySelector(`.frame-grid .frame[data-position="${count}"]`)?.textContent ?? '').includes('The end.'), {}, n);
+      const stored = await api.db.dataSource.query(`SELECT caption FROM frames WHERE story_id IN (SELECT id FROM stories WHERE title = 'The long walk') AND position = $1`, [n]);
+      expect(stored).toEqual([{ caption: 'The end.' }]);
+      // Still every frame after the change, each once.
+      expect(await page.$$eval('.frame-grid .frame', (frames) => frames.length)).toBe(n);
+    });
+    await page.close();
+  });
+});
