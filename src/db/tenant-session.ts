@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 import { APP_ROLE, TENANT_SETTING } from './app-role';
 import { fromRows } from './rows';
 
@@ -12,21 +12,17 @@ import { fromRows } from './rows';
 export class TenantSession {
   private runner: Promise<QueryRunner> | undefined;
   private savepoints = 0;
+  /** atomically() blocks now running: their transaction must stay whole. */
+  private depth = 0;
   private finished = false;
   /** Statements go to the connection one at a time, in call order (DataLoaders fire in parallel). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dataSource: DataSource, readonly projectId: string) {}
 
-  /** The EntityManager bound to this session's transaction. */
-  async manager(): Promise<EntityManager> {
-    return (await this.open()).manager;
-  }
-
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const runner = await this.open();
     // Structured: TypeORM otherwise returns [rows, count] for UPDATE/DELETE ... RETURNING.
-    return this.serial(async () => ((await runner.query(sql, params, true)).records ?? []) as T[]);
+    return this.serial(async () => ((await (await this.open()).query(sql, params, true)).records ?? []) as T[]);
   }
 
   /** Runs SQL and maps the rows onto `target` entities. */
@@ -44,17 +40,47 @@ export class TenantSession {
 
   /** Runs `work` atomically: all of its writes, or none of them. */
   async atomically<T>(work: () => Promise<T>): Promise<T> {
-    const runner = await this.open();
     const name = `sp_${++this.savepoints}`;
-    await this.serial(() => runner.query(`SAVEPOINT ${name}`));
+    this.depth++;
     try {
-      const result = await work();
-      await this.serial(() => runner.query(`RELEASE SAVEPOINT ${name}`));
-      return result;
-    } catch (error) {
-      await this.serial(() => runner.query(`ROLLBACK TO SAVEPOINT ${name}`));
-      throw error;
+      await this.query(`SAVEPOINT ${name}`);
+      try {
+        const result = await work();
+        await this.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (error) {
+        await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        throw error;
+      }
+    } finally {
+      this.depth--;
     }
+  }
+
+  /**
+   * Runs `work`, which uses no database, with the connection back in the pool: what the session
+   * did so far is committed, and its next statement opens a new transaction (tenant and role set
+   * again). Seconds of CPU or storage work (drawing comic pages, storing their files) then hold no
+   * connection idle in a transaction while other requests wait for the pool. Inside atomically()
+   * the transaction stays whole, so the connection is kept.
+   */
+  async withoutConnection<T>(work: () => Promise<T>): Promise<T> {
+    if (this.depth === 0) {
+      // In the statement queue: statements queued before it run in the committed transaction,
+      // those after it (another resolver's) in the next.
+      await this.serial(async () => {
+        const opened = this.runner;
+        if (!opened || this.finished) return;
+        this.runner = undefined;
+        const runner = await opened;
+        try {
+          if (runner.isTransactionActive) await runner.commitTransaction();
+        } finally {
+          await runner.release();
+        }
+      });
+    }
+    return work();
   }
 
   get isOpen(): boolean {
@@ -63,19 +89,22 @@ export class TenantSession {
 
   /** Commits (or rolls back) and returns the connection to the pool. Safe to call twice. */
   async finish(commit: boolean): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    if (!this.runner) return;
-    const runner = await this.runner;
-    await this.queue;
-    try {
-      if (runner.isTransactionActive) {
-        if (commit) await runner.commitTransaction();
-        else await runner.rollbackTransaction();
+    // Queued: statements issued before it still run in this transaction.
+    await this.serial(async () => {
+      if (this.finished) return;
+      this.finished = true;
+      const opened = this.runner;
+      if (!opened) return;
+      const runner = await opened;
+      try {
+        if (runner.isTransactionActive) {
+          if (commit) await runner.commitTransaction();
+          else await runner.rollbackTransaction();
+        }
+      } finally {
+        await runner.release();
       }
-    } finally {
-      await runner.release();
-    }
+    });
   }
 
   private serial<T>(statement: () => Promise<T>): Promise<T> {

@@ -28,6 +28,15 @@ const RENDERER = 'comic/1';
 
 const MIME: Record<StoryPageFormat, string> = { png: 'image/png', webp: 'image/webp', pdf: 'application/pdf', cbz: 'application/vnd.comicbook+zip' };
 
+interface PageFile {
+  format: StoryPageFormat;
+  pageIndex: number;
+  bytes: Buffer;
+  width: number | null;
+  height: number | null;
+  panels: PagePanel[];
+}
+
 interface FrameContent {
   id: string;
   caption: string;
@@ -52,13 +61,15 @@ export class ComicPageService {
     const { story, key, pages } = await this.ensurePages(session, storyId, opts);
     const [kept] = await this.kept(session, storyId, key, [format]);
     if (kept) return { document: kept, pageCount: pages.length };
-    const files = [];
-    for (const { png } of pages) {
-      const bytes = await this.store.get(png.storageKey);
-      if (!bytes) throw new Error(`page file ${png.storageKey} is missing`);
-      files.push({ png: bytes, width: png.width!, height: png.height! });
-    }
-    const bytes = format === 'pdf' ? await comicPdf(story.title, files, opts.dpi) : comicCbz(story.title, files);
+    const bytes = await session.withoutConnection(async () => {
+      const files = [];
+      for (const { png } of pages) {
+        const bytes = await this.store.get(png.storageKey);
+        if (!bytes) throw new Error(`page file ${png.storageKey} is missing`);
+        files.push({ png: bytes, width: png.width!, height: png.height! });
+      }
+      return format === 'pdf' ? comicPdf(story.title, files, opts.dpi) : comicCbz(story.title, files);
+    });
     const [row] = await this.save(session, story, key, [{ format, pageIndex: 0, bytes, width: null, height: null, panels: [] }]);
     return { document: row!, pageCount: pages.length };
   }
@@ -98,18 +109,7 @@ export class ComicPageService {
   }
 
   private async draw(session: TenantSession, story: Story, frames: FrameContent[], key: string, opts: PageOptions): Promise<StoryPage[]> {
-    const drawn = frames.find((f) => f.image);
-    const aspect = drawn ? drawn.image!.width / drawn.image!.height : story.width / story.height;
-    const plan = planPages({ ...opts, frames: frames.length, pictureAspect: aspect, captions: frames.some((f) => f.caption.trim() !== ''), seed: story.seed });
-    const pictures = new Map<number, Buffer | null>();
-    for (const [i, f] of frames.entries()) pictures.set(i, f.image ? (await this.store.get(f.image.storageKey)) ?? null : null);
-    const files = [];
-    for (const [index, page] of plan.pages.entries()) {
-      const out = await drawPage(page, (i) => ({ picture: pictures.get(i) ?? null, caption: frames[i]!.caption }), opts.dpi, plan.border);
-      const panels: PagePanel[] = page.panels.map((p) => ({ frameId: frames[p.frame]!.id, ...p.panel, captionShrunk: out.shrunkCaptions.includes(p.frame) }));
-      files.push({ format: 'png' as const, pageIndex: index, bytes: out.png, width: out.width, height: out.height, panels });
-      files.push({ format: 'webp' as const, pageIndex: index, bytes: out.webp, width: out.width, height: out.height, panels });
-    }
+    const files = await session.withoutConnection(() => this.drawFiles(story, frames, opts));
     const rows = await this.save(session, story, key, files);
     // Other option sets of this story beyond the most recent few go (their files with them).
     await session.query(
@@ -119,19 +119,39 @@ export class ComicPageService {
     return rows;
   }
 
+  /** Every page as PNG and WebP: pictures read from the store and drawn, no database. */
+  private async drawFiles(story: Story, frames: FrameContent[], opts: PageOptions): Promise<PageFile[]> {
+    const drawn = frames.find((f) => f.image);
+    const aspect = drawn ? drawn.image!.width / drawn.image!.height : story.width / story.height;
+    const plan = planPages({ ...opts, frames: frames.length, pictureAspect: aspect, captions: frames.some((f) => f.caption.trim() !== ''), seed: story.seed });
+    const pictures = new Map<number, Buffer | null>();
+    for (const [i, f] of frames.entries()) pictures.set(i, f.image ? (await this.store.get(f.image.storageKey)) ?? null : null);
+    const files: PageFile[] = [];
+    for (const [index, page] of plan.pages.entries()) {
+      const out = await drawPage(page, (i) => ({ picture: pictures.get(i) ?? null, caption: frames[i]!.caption }), opts.dpi, plan.border);
+      const panels: PagePanel[] = page.panels.map((p) => ({ frameId: frames[p.frame]!.id, ...p.panel, captionShrunk: out.shrunkCaptions.includes(p.frame) }));
+      files.push({ format: 'png', pageIndex: index, bytes: out.png, width: out.width, height: out.height, panels });
+      files.push({ format: 'webp', pageIndex: index, bytes: out.webp, width: out.width, height: out.height, panels });
+    }
+    return files;
+  }
+
   /**
    * Stores the files, then their rows. Each file has a key of its own (its row's id), so a row
    * and its file go together; when another request stored the same entry first, its rows win
    * and this request's files are queued for removal.
    */
-  private async save(session: TenantSession, story: Story, key: string,
-    files: { format: StoryPageFormat; pageIndex: number; bytes: Buffer; width: number | null; height: number | null; panels: PagePanel[] }[]): Promise<StoryPage[]> {
-    const rows: StoryPage[] = [];
-    for (const f of files) {
+  private async save(session: TenantSession, story: Story, key: string, files: PageFile[]): Promise<StoryPage[]> {
+    const stored = files.map((f) => {
       const id = randomUUID();
-      const storageKey = `${session.projectId}/pages/${id}.${f.format}`;
-      const contentHash = createHash('sha256').update(f.bytes).digest('hex');
-      await this.store.put(storageKey, f.bytes, MIME[f.format]);
+      return { ...f, id, storageKey: `${session.projectId}/pages/${id}.${f.format}`, contentHash: createHash('sha256').update(f.bytes).digest('hex') };
+    });
+    // Files before rows (a row never names a missing file); a file left without its row is queued below.
+    await session.withoutConnection(async () => {
+      for (const f of stored) await this.store.put(f.storageKey, f.bytes, MIME[f.format]);
+    });
+    const rows: StoryPage[] = [];
+    for (const { id, storageKey, contentHash, ...f } of stored) {
       const [row] = await session.rows(StoryPage,
         `INSERT INTO story_pages (id, project_id, story_id, cache_key, format, page_index, mime, width, height, byte_size, content_hash, storage_key, panels)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
