@@ -60,6 +60,27 @@ describe('cursor pagination', () => {
     expect(stories).toEqual([['Paged'], ['Second']]);
   });
 
+  it('walks stories newest first when asked, and reads on from a cursor in either order', async () => {
+    for (const title of ['N1', 'N2', 'N3', 'N4', 'N5']) await createStory(api, key, { title });
+    const query = `query($after: String, $order: ListOrder) { stories(first: 2, after: $after, order: $order) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
+    const newest = await walk(api, key, query, { order: 'NEWEST_FIRST' }, (d) => d.stories);
+    expect(newest.map((p) => p.length)).toEqual([2, 2, 2, 1]);
+    const oldest = (await walk(api, key, query, { order: 'OLDEST_FIRST' }, (d) => d.stories)).flat();
+    expect(newest.flat()).toEqual([...oldest].reverse());
+    expect(newest.flat().slice(0, 5)).toEqual(['N5', 'N4', 'N3', 'N2', 'N1']);
+
+    // The cursor of N4: newest first reads on with N3, oldest first with N5.
+    const first = await api.gql(query, { order: 'NEWEST_FIRST' }, key);
+    const n4 = first.data.stories.edges[1].cursor;
+    const after = async (order: string) => (await api.gql(query, { order, after: n4 }, key)).data.stories.edges.map((e: any) => e.node.title);
+    expect(await after('NEWEST_FIRST')).toEqual(['N3', 'N2']);
+    expect(await after('OLDEST_FIRST')).toEqual(['N5']);
+
+    const bad = await api.gql(`{ stories(order: SIDEWAYS) { edges { cursor } } }`, {}, key);
+    expect(bad.status).toBe(400);
+    expect(onlyError(bad).extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('answers an empty page for first: 0 and refuses a cursor of another list', async () => {
     const empty = await api.gql(`{ characters(first: 0) { edges { cursor } pageInfo { hasNextPage } } }`, {}, key);
     expect(empty.data.characters).toEqual({ edges: [], pageInfo: { hasNextPage: true } });

@@ -2,7 +2,7 @@
  * Long lists in the studio (chromium against a real server and PostgreSQL): the API gives at most
  * 100 items a page, the studio asks for 50 stories or characters at a time and shows the next
  * page on request, and a story's frame grid and script editor hold every frame of a story at the
- * API's limit (200 frames: two pages of frames).
+ * API's limit (200 frames: two pages of frames). Stories come newest first.
  */
 import type { Browser } from 'puppeteer-core';
 import { LIMITS } from '../../src/domain/common/validation';
@@ -59,16 +59,18 @@ describe('studio lists', () => {
       await logIn(page, origin(), key);
       await page.waitForSelector('.story-list .story-link');
       await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.story-link').length === 50);
+      // Newest first: the story made last leads.
       const firstPage = await page.$$eval('.story-link', (links) => links.map((a) => (a as any).textContent as string));
-      expect(firstPage[0]).toBe('Story 01');
-      expect(firstPage[49]).toBe('Story 50');
+      expect(firstPage[0]).toBe('The long walk');
+      expect(firstPage[1]).toBe('Story 53');
+      expect(firstPage[49]).toBe('Story 05');
 
       await page.click('.story-list .more-pages button');
       const all = STORIES + 1;
       await page.waitForFunction((n: number) => (globalThis as any).document.querySelectorAll('.story-link').length === n, {}, all);
       const titles = await page.$$eval('.story-link', (links) => links.map((a) => (a as any).textContent as string));
       expect(new Set(titles).size).toBe(all);
-      expect(titles.slice(50)).toEqual(['Story 51', 'Story 52', 'Story 53', 'The long walk']);
+      expect(titles.slice(50)).toEqual(['Story 04', 'Story 03', 'Story 02', 'Story 01']);
       // The last page says there is no more.
       expect(await page.$('.story-list .more-pages button')).toBeNull();
 

@@ -1,4 +1,4 @@
-/** Every story of the project, oldest first as the API lists them, a page at a time. */
+/** Every story of the project, newest first, a page at a time. */
 import { useQuery } from 'urql';
 import { LISTS_STORIES } from './cache-hints';
 import { ErrorView } from './ErrorView';

@@ -397,6 +397,11 @@ export type JobStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+/** Which end of a list comes first. A cursor is a place in the list: either order reads on from it. */
+export type ListOrder =
+  | 'NEWEST_FIRST'
+  | 'OLDEST_FIRST';
+
 /** A model pack this deployment can render with: what a client needs to build a form. */
 export type Model = {
   /**
@@ -699,7 +704,7 @@ export type Query = {
   /** Every model pack this deployment can render, by name. */
   models: Array<Model>;
   node?: Maybe<Node>;
-  /** Oldest first. */
+  /** In creation order, oldest first unless told. */
   stories: StoryConnection;
   /** The built-in styles, then the project's, by name. */
   styles: Array<Style>;
@@ -738,6 +743,7 @@ export type QueryNodeArgs = {
 export type QueryStoriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 
@@ -1189,6 +1195,7 @@ export type ResolversTypes = {
   JobPhase: JobPhase;
   JobProgress: ResolverTypeWrapper<JobProgress>;
   JobStatus: JobStatus;
+  ListOrder: ListOrder;
   Model: ResolverTypeWrapper<ModelDescriptionSource>;
   ModelCsa: ResolverTypeWrapper<ModelCsa>;
   ModelSizes: ResolverTypeWrapper<ModelSizes>;
@@ -1611,7 +1618,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   jobs?: Resolver<ResolversTypes['GenerationJobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
-  stories?: Resolver<ResolversTypes['StoryConnection'], ParentType, ContextType, RequireFields<QueryStoriesArgs, 'first'>>;
+  stories?: Resolver<ResolversTypes['StoryConnection'], ParentType, ContextType, RequireFields<QueryStoriesArgs, 'first' | 'order'>>;
   styles?: Resolver<Array<ResolversTypes['Style']>, ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   webhooks?: Resolver<ResolversTypes['WebhookConnection'], ParentType, ContextType, RequireFields<QueryWebhooksArgs, 'first'>>;

@@ -8,19 +8,22 @@ export interface CreationListQuery {
   /** Extra SQL condition; its parameters start at $5. */
   filter?: string;
   params?: unknown[];
+  /** Oldest first unless told. A cursor is a place in the list: either order reads on from it. */
+  newestFirst?: boolean;
 }
 
-/** A page of a project's rows, oldest first, by (created_at, id) cursors. */
+/** A page of a project's rows in creation order, by (created_at, id) cursors. */
 export async function pageByCreation<T extends ObjectLiteral & { id: string; createdAt: Date }>(
   session: TenantSession, target: EntityTarget<T>, query: CreationListQuery, args: PageArgs,
 ): Promise<Page<T>> {
   const first = pageSize(args.first);
   const after = args.after ? decodeTimeCursor(args.after) : null;
+  const [beyond, direction] = query.newestFirst ? ['<', 'DESC'] : ['>', 'ASC'];
   const rows = await session.rows(target,
     `SELECT ${query.columns ?? '*'} FROM ${query.table}
-     WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+     WHERE project_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) ${beyond} ($2, $3::uuid))
        ${query.filter ? `AND (${query.filter})` : ''}
-     ORDER BY created_at, id LIMIT $4`,
+     ORDER BY created_at ${direction}, id ${direction} LIMIT $4`,
     [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1, ...(query.params ?? [])]);
   return toPage(rows, first, after !== null, (row) => encodeTimeCursor(row.createdAt, row.id));
 }

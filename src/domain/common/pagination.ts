@@ -6,6 +6,9 @@ export interface PageArgs {
   after?: string | null;
 }
 
+/** Which end of a list comes first (lists in creation order). */
+export type ListOrder = 'OLDEST_FIRST' | 'NEWEST_FIRST';
+
 export interface Page<T> {
   items: T[];
   hasNextPage: boolean;

@@ -2,7 +2,7 @@ import type { TenantSession } from '../../db/tenant-session';
 import { Story } from '../../db/entities/story.entity';
 import { conflict, notFound } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
-import type { Page, PageArgs } from '../common/pagination';
+import type { ListOrder, Page, PageArgs } from '../common/pagination';
 import { insertFrames } from '../frames/frame-writer';
 import { lockImagesOfFrames, releaseImages } from '../renders/image-release';
 import { replaceCast, resolveCast } from './cast';
@@ -82,8 +82,8 @@ export class StoryService {
     });
   }
 
-  async list(session: TenantSession, args: PageArgs): Promise<Page<Story>> {
-    return pageByCreation(session, Story, { table: 'stories' }, args);
+  async list(session: TenantSession, args: PageArgs & { order?: ListOrder | null }): Promise<Page<Story>> {
+    return pageByCreation(session, Story, { table: 'stories', newestFirst: args.order === 'NEWEST_FIRST' }, args);
   }
 
 }

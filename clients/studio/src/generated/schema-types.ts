@@ -119,6 +119,11 @@ export type JobStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+/** Which end of a list comes first. A cursor is a place in the list: either order reads on from it. */
+export type ListOrder =
+  | 'NEWEST_FIRST'
+  | 'OLDEST_FIRST';
+
 export type PageImageFormat =
   | 'PNG'
   | 'WEBP';
