@@ -181,7 +181,7 @@ export async function createApiServer(config: ApiConfig, dataSource: DataSource,
       context: async ({ req }) => contextFor(req, req.headers.authorization, req.get('idempotency-key')),
     }),
   );
-  app.use(studioRouter({ images: generation.images }));
+  app.use(studioRouter({ images: generation.images, publicUrl: config.publicUrl }));
   // Body-parser failures (too large, malformed JSON) answered as GraphQL-shaped JSON.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error?.status || error.status >= 500) return next(error);

@@ -25,13 +25,15 @@ export interface StudioOptions {
   dir?: string;
   /** With presigned bucket URLs (STORYFORGE_S3_PRESIGN=1) the pictures come from the bucket's origin, which the page must allow. */
   images?: Pick<ImageStore, 'presignedUrl'>;
+  /** STORYFORGE_PUBLIC_URL: the origin of the picture URLs in answers, which may not be the page's own. */
+  publicUrl?: string;
 }
 
 export function studioRouter(options: StudioOptions = {}): Router {
   const dir = options.dir ?? STUDIO_DIST;
   const index = join(dir, 'index.html');
   const assets = join(dir, 'assets') + sep;
-  const csp = contentSecurityPolicy(options.images);
+  const csp = contentSecurityPolicy(options);
   const router = express.Router();
 
   router.use(async (req: Request, res: Response, next: NextFunction) => {
@@ -71,14 +73,18 @@ function isStudioPath(path: string): boolean {
 
 /**
  * Scripts, styles and connections only from this origin ('self' covers ws:// and wss:// to it,
- * which graphql-ws uses); pictures from here, or from the bucket when URLs are presigned there.
+ * which graphql-ws uses); pictures from here, from the public URL's origin (answers' image URLs
+ * start with it), or from the bucket when URLs are presigned there.
  */
-function contentSecurityPolicy(images: StudioOptions['images']): () => Promise<string> {
+function contentSecurityPolicy(options: StudioOptions): () => Promise<string> {
   let policy: Promise<string> | undefined;
-  return () => (policy ??= imageOrigin(images).then((origin) => [
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", `img-src 'self' data: blob:${origin ? ' ' + origin : ''}`,
-    "font-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'",
-  ].join('; ')));
+  return () => (policy ??= imageOrigin(options.images).then((bucket) => {
+    const sources = [...new Set([options.publicUrl && new URL(options.publicUrl).origin, bucket].filter(Boolean))];
+    return [
+      "default-src 'self'", "script-src 'self'", "style-src 'self'", ["img-src 'self' data: blob:", ...sources].join(' '),
+      "font-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'",
+    ].join('; ');
+  }));
 }
 
 /** The origin presigned URLs point at: signing is local, so one made-up key tells it without a request. */
