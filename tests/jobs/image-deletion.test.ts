@@ -156,15 +156,16 @@ describe('deleting stories and frames deletes their images', () => {
   });
 
   it('deletes uploads nothing uses once they are old enough, keeping what a character or a render uses', async () => {
-    const upload = async (bytes: Buffer) => {
+    const upload = async (bytes: Buffer, status = 201) => {
       const res = await fetch(api.url.replace(/\/graphql$/, '/uploads'), { method: 'POST', body: new Uint8Array(bytes), headers: { authorization: `Bearer ${key}` } });
-      expect(res.status).toBe(201);
+      expect(res.status).toBe(status);
       return (await res.json() as { id: string }).id;
     };
     const picture = (r: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r, g: 40, b: 90 } } }).png().toBuffer();
     const kept = await upload(await picture(10));
     const unused = await upload(await picture(20));
     const recent = await upload(await picture(30));
+    const again = await upload(await picture(40));
     const hero = await createCharacter(api, key, 'Kept');
     const added = await api.gql(`mutation($c: ID!, $u: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $u }]) { id } }`, { c: hero.id, u: kept }, key);
     expect(added.errors).toBeUndefined();
@@ -176,6 +177,8 @@ describe('deleting stories and frames deletes their images', () => {
     const before = await keys();
     const unusedFile = join(api.dataDir, 'images', before.get(decodeId(unused))!);
     expect(existsSync(unusedFile)).toBe(true);
+    // Sent again (the same image: 200), an old upload starts its time anew.
+    expect(await upload(await picture(40), 200)).toBe(again);
 
     const sweeper = new ImageJanitor({ dataSource: api.db.dataSource, store: api.generation.images, graceSeconds: 0, unusedImageSeconds: 86_400, log: quiet });
     await sweeper.sweep();
@@ -183,6 +186,7 @@ describe('deleting stories and frames deletes their images', () => {
     expect([...before.keys()].filter((id) => !after.has(id))).toEqual([decodeId(unused)]);
     expect(after.has(decodeId(kept))).toBe(true);
     expect(after.has(decodeId(recent))).toBe(true);
+    expect(after.has(decodeId(again))).toBe(true);
     // Its file goes the way of every deleted image's (here in the same round: no grace period); a character can no longer take it.
     expect(existsSync(unusedFile)).toBe(false);
     const late = await api.gql(`mutation($c: ID!, $u: ID!) { addReferenceImages(characterId: $c, images: [{ uploadId: $u }]) { id } }`, { c: hero.id, u: unused }, key);
