@@ -127,7 +127,7 @@ describe('reference images', () => {
     const removed = await api.gql(REMOVE, { c: hero.id, r: c.referenceImages[0].id }, admin);
     expect(removed.errors).toBeUndefined();
     expect(removed.data.removeReferenceImage.anchorVersion).toBe(c.anchorVersion + 1);
-    expect(removed.data.removeReferenceImage.referenceImages.map((r: any) => r.image.id)).toEqual([b.id]);
+    expect(removed.data.removeReferenceImage.referenceImages.map((r: any) => [r.image.id, r.position])).toEqual([[b.id, 0]]);
     const { rows } = await api.db.owner.query(`SELECT id FROM images WHERE id = $1`, [decodeId(a.id)]);
     expect(rows).toEqual([]);
     const again = await api.gql(REMOVE, { c: hero.id, r: c.referenceImages[0].id }, admin);
@@ -137,6 +137,25 @@ describe('reference images', () => {
     await api.gql(`mutation($id: ID!) { deleteCharacter(id: $id) { deletedId } }`, { id: hero.id }, admin);
     const left = await api.db.owner.query(`SELECT (SELECT count(*)::int FROM reference_images) AS refs, (SELECT count(*)::int FROM images WHERE id = $1) AS image`, [decodeId(b.id)]);
     expect(left.rows[0]).toEqual({ refs: 0, image: 0 });
+  });
+
+  it('numbers the set 0..n-1 in order after a removal, and appends after the last', async () => {
+    const hero = await createCharacter(api, admin, 'Numbered');
+    const ids: string[] = [];
+    for (const shade of [10, 60, 110, 160, 210]) {
+      ids.push((await upload(await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: shade, g: 90, b: 30 } } }).png().toBuffer())).body.id);
+    }
+    const added = await api.gql(ADD, { c: hero.id, images: ids.slice(0, 4).map((uploadId) => ({ uploadId })) }, admin);
+    const refs = added.data.addReferenceImages.referenceImages;
+    const shown = (c: any) => c.referenceImages.map((r: any) => [r.image.id, r.position]);
+    expect(shown(added.data.addReferenceImages)).toEqual(ids.slice(0, 4).map((id, i) => [id, i]));
+    // The second and then the first go: the rest keep their order, numbered from 0 without gaps.
+    await api.gql(REMOVE, { c: hero.id, r: refs[1].id }, admin);
+    const afterTwo = await api.gql(REMOVE, { c: hero.id, r: refs[0].id }, admin);
+    expect(afterTwo.errors).toBeUndefined();
+    expect(shown(afterTwo.data.removeReferenceImage)).toEqual([[ids[2], 0], [ids[3], 1]]);
+    const appended = await api.gql(ADD, { c: hero.id, images: [{ uploadId: ids[4] }] }, admin);
+    expect(shown(appended.data.addReferenceImages)).toEqual([[ids[2], 0], [ids[3], 1], [ids[4], 2]]);
   });
 
   it("never lets one project use or see another's uploads and reference images", async () => {

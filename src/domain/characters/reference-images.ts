@@ -67,6 +67,7 @@ export class ReferenceImageService {
       const [removed] = await session.query<{ image_id: string }>(
         `DELETE FROM reference_images WHERE id = $1 AND set_id = $2 RETURNING image_id`, [referenceImageId, character.referenceImageSetId]);
       if (!removed) throw notFound('referenceImageId', 'reference image');
+      await closeGap(session, character.referenceImageSetId!);
       await releaseImages(session, [removed.image_id]);
       return bumpAnchor(session, characterId);
     });
@@ -90,6 +91,22 @@ async function lockCharacter(session: TenantSession, id: string): Promise<Charac
   const character = await session.one(Character, `SELECT * FROM characters WHERE id = $1 FOR UPDATE`, [id]);
   if (!character) throw notFound('characterId', 'character');
   return character;
+}
+
+/**
+ * Positions 0..n-1 again after a removal, in the same order. In two steps, through values above
+ * every position in use: (set_id, position) is unique row by row, and one shifting UPDATE could
+ * collide with itself.
+ */
+async function closeGap(session: TenantSession, setId: string): Promise<void> {
+  await session.query(
+    `UPDATE reference_images r SET position = n.above + n.rank
+     FROM (SELECT id, row_number() OVER (ORDER BY position)::int - 1 AS rank, max(position) OVER ()::int + 1 AS above
+           FROM reference_images WHERE set_id = $1) n
+     WHERE r.id = n.id`, [setId]);
+  // The subquery is read once, before any row moves: the lowest is `above`.
+  await session.query(
+    `UPDATE reference_images SET position = position - (SELECT min(position) FROM reference_images WHERE set_id = $1) WHERE set_id = $1`, [setId]);
 }
 
 async function bumpAnchor(session: TenantSession, id: string): Promise<Character> {
