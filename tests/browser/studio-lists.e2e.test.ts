@@ -2,7 +2,8 @@
  * Long lists in the studio (chromium against a real server and PostgreSQL): the API gives at most
  * 100 items a page, the studio asks for 50 stories or characters at a time and shows the next
  * page on request, and a story's frame grid and script editor hold every frame of a story at the
- * API's limit (200 frames: two pages of frames). Stories come newest first.
+ * API's limit (200 frames: two pages of frames). Stories come newest first; the new story form's
+ * cast picker finds any character by search, also one no list page shows.
  */
 import type { Browser } from 'puppeteer-core';
 import { LIMITS } from '../../src/domain/common/validation';
@@ -83,7 +84,30 @@ describe('studio lists', () => {
       expect(names[CHARACTERS - 1]).toBe(`Person ${CHARACTERS}`);
       expect(await page.$('.character-list .more-pages button')).toBeNull();
 
+      // The new story form finds any character to cast, also one beyond the first 50.
+      await page.click('nav a[href="/stories/new"]');
+      await page.waitForSelector('.story-form input[name="cast"]');
+      expect(await page.$$eval('.story-form input[name="cast"]', (boxes) => boxes.length)).toBe(50);
+      expect(await page.$('.story-form .more-matches')).not.toBeNull();
+      await page.type('.story-form input[name="castSearch"]', 'Person 51');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.story-form input[name="cast"]').length === 1);
+      await page.click('.story-form input[name="cast"][value="Person 51"]');
+      // Ticked, it stays listed whatever is searched next.
+      await page.$eval('.story-form input[name="castSearch"]', (e) => (e as any).select());
+      await page.type('.story-form input[name="castSearch"]', 'Person 2');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('.story-form input[name="cast"][value="Person 20"]'));
+      expect(await page.$eval('.story-form input[name="cast"][value="Person 51"]', (e) => (e as any).checked)).toBe(true);
+      await page.type('.story-form input[name="title"]', 'Cast from afar');
+      await page.type('.story-form textarea[name="script"]', 'walking in the forest');
+      await page.click('.story-form button[type="submit"]');
+      await page.waitForSelector('.story[data-story-id] .frame');
+      expect(await page.$eval('.story > .meta', (e) => (e as any).textContent as string)).toContain('cast: Person 51');
+
       // A new character on a list already read in full shows up at its end.
+      await page.click('nav a[href="/characters"]');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.character-list .character').length === 50);
+      await page.click('.character-list .more-pages button');
+      await page.waitForFunction((n: number) => (globalThis as any).document.querySelectorAll('.character-list .character').length === n, {}, CHARACTERS);
       await page.type('.new-character input[name="name"]', 'Latecomer');
       await page.type('.new-character textarea[name="description"]', 'a person with white hair');
       await page.click('.new-character button[type="submit"]');

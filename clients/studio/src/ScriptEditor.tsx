@@ -6,9 +6,10 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { LISTS_CHARACTERS } from './cache-hints';
+import { CastPicker } from './CastPicker';
+import type { CastMember } from './CastPicker';
 import { ErrorView, errorLine } from './ErrorView';
-import { CharactersDocument, CreateStoryDocument, ModelsDocument } from './generated/graphql';
+import { CreateStoryDocument, ModelsDocument } from './generated/graphql';
 import type { CreateStoryInput } from './generated/schema-types';
 import { navigate, storyPath } from './router';
 import { ScriptArea } from './ScriptArea';
@@ -16,21 +17,18 @@ import { ScriptArea } from './ScriptArea';
 const EXAMPLE = '[Mira] walks into the old library # It was quieter than she remembered.\n[NC] dust in a beam of light\n[Mira] opens a map on the table # Here.';
 
 export function ScriptEditor() {
-  const [{ data: cast }] = useQuery({ query: CharactersDocument, context: LISTS_CHARACTERS });
   const [{ data: models }] = useQuery({ query: ModelsDocument });
   const [title, setTitle] = useState('');
   const [script, setScript] = useState('');
-  const [characterIds, setCharacterIds] = useState<string[]>([]);
+  const [cast, setCast] = useState<CastMember[]>([]);
   const [steps, setSteps] = useState('');
   const [seed, setSeed] = useState('');
   const [{ fetching, error }, createStory] = useMutation(CreateStoryDocument);
   const model = models?.models.find((m) => m.isDefault);
 
-  const toggle = (id: string) => setCharacterIds((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]));
-
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const input: CreateStoryInput = { title: title.trim(), script, characterIds };
+    const input: CreateStoryInput = { title: title.trim(), script, characterIds: cast.map((c) => c.id) };
     // Blank: the story's defaults (the model's steps, a random seed).
     if (steps !== '') input.steps = Number(steps);
     if (seed !== '') input.seed = Number(seed);
@@ -47,16 +45,7 @@ export function ScriptEditor() {
           Title
           <input name="title" required value={title} onChange={(e) => setTitle(e.target.value)} />
         </label>
-        <fieldset className="cast">
-          <legend>Cast</legend>
-          {cast?.characters.edges.length === 0 && <span className="hint">No characters yet: every frame will be without one.</span>}
-          {cast?.characters.edges.map(({ node: c }) => (
-            <label key={c.id} className="check">
-              <input type="checkbox" name="cast" value={c.name} checked={characterIds.includes(c.id)} onChange={() => toggle(c.id)} />
-              {c.name}
-            </label>
-          ))}
-        </fieldset>
+        <CastPicker cast={cast} onChange={setCast} />
         <div className="row">
           <label>
             Steps
