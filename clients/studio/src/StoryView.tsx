@@ -13,6 +13,7 @@ import { ActiveJobsDocument, GenerateStoryDocument, StoryDocument, StoryFramesAf
 import type { JobStateFragment } from './generated/graphql';
 import { isFinished, JobProgress } from './JobProgress';
 import { StoryScript } from './StoryScript';
+import { StorySettings } from './StorySettings';
 import { Warnings } from './Warnings';
 
 const countEvents = (count: number | undefined) => (count ?? 0) + 1;
@@ -92,6 +93,7 @@ export function StoryView({ id }: { id: string }) {
       </div>
       {frames.length === 0 && <p className="empty">No frames: add some to the script below.</p>}
       <StoryScript storyId={story.id} frames={frames} />
+      <StorySettings story={{ id: story.id, title: story.title, steps: story.steps, seed: story.seed, characters: story.characters }} />
       {frames.some((f) => f.currentRender) && <ComicPages storyId={story.id} version={version} />}
     </section>
   );
