@@ -95,4 +95,14 @@ describe('job rules', () => {
     const retried = await start({ 'idempotency-key': 'at-limit' });
     expect(retried.data.generateStory.job.id).toBe(first.data.generateStory.job.id);
   });
+
+  it('lists jobs newest first when asked, also among those of one status', async () => {
+    const list = async (args: string) => (await api.gql(`{ jobs(first: 100${args}) { edges { node { id status } } } }`, {}, key)).data.jobs.edges.map((e: any) => e.node);
+    const oldest = await list('');
+    expect(oldest.length).toBeGreaterThanOrEqual(3);
+    expect(await list(', order: NEWEST_FIRST')).toEqual([...oldest].reverse());
+    const succeeded = oldest.filter((j: any) => j.status === 'SUCCEEDED');
+    expect(succeeded.length).toBeGreaterThanOrEqual(1);
+    expect(await list(', status: SUCCEEDED, order: NEWEST_FIRST')).toEqual([...succeeded].reverse());
+  });
 });

@@ -699,7 +699,7 @@ export type Query = {
   apiKeys: ApiKeyConnection;
   /** Oldest first. `search` matches name or description, case-insensitively. */
   characters: CharacterConnection;
-  /** Oldest first, optionally only those with `status`. */
+  /** In creation order, oldest first unless told; optionally only those with `status`. */
   jobs: GenerationJobConnection;
   /** Every model pack this deployment can render, by name. */
   models: Array<Model>;
@@ -731,6 +731,7 @@ export type QueryCharactersArgs = {
 export type QueryJobsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
   status?: InputMaybe<JobStatus>;
 };
 
@@ -1615,7 +1616,7 @@ export type PromptWarningResolvers<ContextType = RequestContext, ParentType exte
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<ResolversTypes['ApiKeyConnection'], ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'first'>>;
   characters?: Resolver<ResolversTypes['CharacterConnection'], ParentType, ContextType, RequireFields<QueryCharactersArgs, 'first'>>;
-  jobs?: Resolver<ResolversTypes['GenerationJobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
+  jobs?: Resolver<ResolversTypes['GenerationJobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first' | 'order'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   stories?: Resolver<ResolversTypes['StoryConnection'], ParentType, ContextType, RequireFields<QueryStoriesArgs, 'first' | 'order'>>;

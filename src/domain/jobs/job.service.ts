@@ -10,7 +10,7 @@ import { PackInfo, PackRegistry, renderGeometry, sizesInWords } from '../../pack
 import type { Actor } from '../common/actor';
 import { AppError, ErrorCode, badInput, conflict, isUniqueViolation, notFound, rateLimited, unsupportedSize } from '../common/errors';
 import { pageByCreation } from '../common/creation-page';
-import type { Page, PageArgs } from '../common/pagination';
+import type { ListOrder, Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, oneOf, requiredText, seed as validSeed } from '../common/validation';
 import { installedPack } from '../stories/story-settings';
 import type { StyleService } from '../styles/style.service';
@@ -111,9 +111,11 @@ export class JobService {
     });
   }
 
-  async list(session: TenantSession, args: PageArgs & { status?: string | null }): Promise<Page<GenerationJob>> {
+  async list(session: TenantSession, args: PageArgs & { status?: string | null; order?: ListOrder | null }): Promise<Page<GenerationJob>> {
     const status = args.status == null ? null : oneOf<JobStatus>('status', args.status, JOB_STATUSES);
-    return pageByCreation(session, GenerationJob, { table: 'generation_jobs', ...(status ? { filter: 'status = $5', params: [status] } : {}) }, args);
+    return pageByCreation(session, GenerationJob, {
+      table: 'generation_jobs', newestFirst: args.order === 'NEWEST_FIRST', ...(status ? { filter: 'status = $5', params: [status] } : {}),
+    }, args);
   }
 
   private async renderJob(session: TenantSession, kind: 'story' | 'frame', story: Story, frames: Frame[],
