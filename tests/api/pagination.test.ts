@@ -60,7 +60,7 @@ describe('cursor pagination', () => {
     expect(stories).toEqual([['Paged'], ['Second']]);
   });
 
-  it('walks stories newest first when asked, and reads on from a cursor in either order', async () => {
+  it('walks stories newest first when asked, searched by title, and reads on from a cursor in either order', async () => {
     for (const title of ['N1', 'N2', 'N3', 'N4', 'N5']) await createStory(api, key, { title });
     const query = `query($after: String, $order: ListOrder) { stories(first: 2, after: $after, order: $order) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
     const newest = await walk(api, key, query, { order: 'NEWEST_FIRST' }, (d) => d.stories);
@@ -75,6 +75,12 @@ describe('cursor pagination', () => {
     const after = async (order: string) => (await api.gql(query, { order, after: n4 }, key)).data.stories.edges.map((e: any) => e.node.title);
     expect(await after('NEWEST_FIRST')).toEqual(['N3', 'N2']);
     expect(await after('OLDEST_FIRST')).toEqual(['N5']);
+
+    // Searched by title, case-insensitively, the text taken literally, in either order, page by page.
+    const search = `query($after: String, $s: String, $order: ListOrder) { stories(first: 2, after: $after, search: $s, order: $order) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
+    expect((await walk(api, key, search, { s: 'n3' }, (d) => d.stories)).flat()).toEqual(['N3']);
+    expect((await walk(api, key, search, { s: 'N', order: 'NEWEST_FIRST' }, (d) => d.stories)).flat()).toEqual(['N5', 'N4', 'N3', 'N2', 'N1', 'Second']);
+    expect((await walk(api, key, search, { s: '_' }, (d) => d.stories)).flat()).toEqual([]);
 
     const bad = await api.gql(`{ stories(order: SIDEWAYS) { edges { cursor } } }`, {}, key);
     expect(bad.status).toBe(400);

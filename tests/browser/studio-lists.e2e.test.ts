@@ -3,7 +3,7 @@
  * 100 items a page, the studio asks for 50 stories or characters at a time and shows the next
  * page on request, and a story's frame grid and script editor hold every frame of a story at the
  * API's limit (200 frames: two pages of frames). Stories come newest first; the new story form's
- * cast picker finds any character by search, also one no list page shows.
+ * cast picker finds any character by search, also one no list page shows; both lists search.
  */
 import type { Browser } from 'puppeteer-core';
 import { LIMITS } from '../../src/domain/common/validation';
@@ -75,6 +75,15 @@ describe('studio lists', () => {
       // The last page says there is no more.
       expect(await page.$('.story-list .more-pages button')).toBeNull();
 
+      // A search by title starts from its own first page; one that finds nothing says so.
+      await page.type('input[name="storySearch"]', 'story 0');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.story-link').length === 9);
+      expect(await page.$$eval('.story-link', (links) => links.map((a) => (a as any).textContent as string)))
+        .toEqual(['Story 09', 'Story 08', 'Story 07', 'Story 06', 'Story 05', 'Story 04', 'Story 03', 'Story 02', 'Story 01']);
+      await page.type('input[name="storySearch"]', '%');
+      await page.waitForSelector('.story-list .empty');
+      expect(await page.$eval('.story-list .empty', (e) => (e as any).textContent)).toBe('No story title holds “story 0%”.');
+
       await page.click('nav a[href="/characters"]');
       await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.character-list .character').length === 50);
       await page.click('.character-list .more-pages button');
@@ -83,6 +92,10 @@ describe('studio lists', () => {
       expect(new Set(names).size).toBe(CHARACTERS);
       expect(names[CHARACTERS - 1]).toBe(`Person ${CHARACTERS}`);
       expect(await page.$('.character-list .more-pages button')).toBeNull();
+      await page.type('input[name="characterSearch"]', 'Person 5');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.character-list .character').length === 3);
+      expect(await page.$$eval('.character-list .character', (cards) => cards.map((c) => (c as any).dataset.character as string)))
+        .toEqual(['Person 5', 'Person 50', 'Person 51']);
 
       // The new story form finds any character to cast, also one beyond the first 50.
       await page.click('nav a[href="/stories/new"]');

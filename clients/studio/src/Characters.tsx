@@ -1,5 +1,5 @@
-/** The project's characters with their reference pictures, each editable, and a form for a new one. */
-import { useState } from 'react';
+/** The project's characters with their reference pictures, each editable, found by search, and a form for a new one. */
+import { useDeferredValue, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { LISTS_CHARACTERS } from './cache-hints';
@@ -11,28 +11,43 @@ import type { CharacterCardFragment } from './generated/graphql';
 import { ReferenceImages } from './ReferenceImages';
 
 export function Characters() {
-  const pages = usePageCursors();
+  const [search, setSearch] = useState('');
+  const asked = useDeferredValue(search.trim());
   return (
     <section className="characters">
-      <h1>Characters</h1>
-      <ul className="character-list">
-        {pages.cursors.map((after, i) => (
-          <CharactersPage key={after ?? ''} after={after} last={i === pages.cursors.length - 1} onMore={pages.more} />
-        ))}
-      </ul>
+      <div className="heading">
+        <h1>Characters</h1>
+        <input type="search" name="characterSearch" className="list-search" placeholder="Find a character" aria-label="Find a character"
+          value={search} onChange={(e) => setSearch(e.target.value)} />
+      </div>
+      {/* Keyed: another search starts again from its first page. */}
+      <CharacterPages key={asked} search={asked} />
       <NewCharacter />
     </section>
   );
 }
 
+function CharacterPages({ search }: { search: string }) {
+  const pages = usePageCursors();
+  return (
+    <ul className="character-list">
+      {pages.cursors.map((after, i) => (
+        <CharactersPage key={after ?? ''} after={after} search={search} last={i === pages.cursors.length - 1} onMore={pages.more} />
+      ))}
+    </ul>
+  );
+}
+
 /** One page of the list, with its own query (see pages.tsx). */
-function CharactersPage({ after, last, onMore }: { after: string | null; last: boolean; onMore: (cursor: string) => void }) {
-  const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, variables: { after }, context: LISTS_CHARACTERS });
+function CharactersPage({ after, search, last, onMore }: { after: string | null; search: string; last: boolean; onMore: (cursor: string) => void }) {
+  const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, variables: { after, search: search || null }, context: LISTS_CHARACTERS });
   const characters = data?.characters.edges.map((e) => e.node) ?? [];
   return (
     <>
       {error && <li><ErrorView error={error} /></li>}
-      {after === null && !fetching && !error && characters.length === 0 && <li className="empty">No characters yet.</li>}
+      {after === null && !fetching && !error && characters.length === 0 && (
+        <li className="empty">{search ? `No character matches “${search}”.` : 'No characters yet.'}</li>
+      )}
       {characters.map((c) => <CharacterCard key={c.id} character={c} />)}
       {last && <MorePages pageInfo={data?.characters.pageInfo} label="More characters" onMore={onMore} />}
     </>

@@ -1,4 +1,5 @@
-/** Every story of the project, newest first, a page at a time. */
+/** Every story of the project, newest first, a page at a time, or those whose title holds a search. */
+import { useDeferredValue, useState } from 'react';
 import { useQuery } from 'urql';
 import { LISTS_STORIES } from './cache-hints';
 import { ErrorView } from './ErrorView';
@@ -7,30 +8,45 @@ import { MorePages, usePageCursors } from './pages';
 import { Link, storyPath } from './router';
 
 export function Stories() {
-  const pages = usePageCursors();
+  const [search, setSearch] = useState('');
+  const asked = useDeferredValue(search.trim());
   return (
     <section>
       <div className="heading">
         <h1>Stories</h1>
+        <input type="search" name="storySearch" className="list-search" placeholder="Find a story" aria-label="Find a story"
+          value={search} onChange={(e) => setSearch(e.target.value)} />
         <Link to="/stories/new" className="button primary">New story</Link>
       </div>
-      <ul className="story-list">
-        {pages.cursors.map((after, i) => (
-          <StoriesPage key={after ?? ''} after={after} last={i === pages.cursors.length - 1} onMore={pages.more} />
-        ))}
-      </ul>
+      {/* Keyed: another search starts again from its first page. */}
+      <StoryPages key={asked} search={asked} />
     </section>
   );
 }
 
+function StoryPages({ search }: { search: string }) {
+  const pages = usePageCursors();
+  return (
+    <ul className="story-list">
+      {pages.cursors.map((after, i) => (
+        <StoriesPage key={after ?? ''} after={after} search={search} last={i === pages.cursors.length - 1} onMore={pages.more} />
+      ))}
+    </ul>
+  );
+}
+
 /** One page of the list, read and kept fresh by its own query (urql's document cache re-reads it when a story changes). */
-function StoriesPage({ after, last, onMore }: { after: string | null; last: boolean; onMore: (cursor: string) => void }) {
-  const [{ data, fetching, error }] = useQuery({ query: StoriesDocument, variables: { after }, requestPolicy: 'cache-and-network', context: LISTS_STORIES });
+function StoriesPage({ after, search, last, onMore }: { after: string | null; search: string; last: boolean; onMore: (cursor: string) => void }) {
+  const [{ data, fetching, error }] = useQuery({
+    query: StoriesDocument, variables: { after, search: search || null }, requestPolicy: 'cache-and-network', context: LISTS_STORIES,
+  });
   const stories = data?.stories.edges.map((e) => e.node) ?? [];
   return (
     <>
       {error && <li><ErrorView error={error} /></li>}
-      {after === null && !fetching && !error && stories.length === 0 && <li className="empty">No stories yet: write one from a script.</li>}
+      {after === null && !fetching && !error && stories.length === 0 && (
+        <li className="empty">{search ? `No story title holds “${search}”.` : 'No stories yet: write one from a script.'}</li>
+      )}
       {stories.map((s) => (
         <li key={s.id} className="card">
           <Link to={storyPath(s.id)} className="story-link">{s.title}</Link>

@@ -704,7 +704,7 @@ export type Query = {
   /** Every model pack this deployment can render, by name. */
   models: Array<Model>;
   node?: Maybe<Node>;
-  /** In creation order, oldest first unless told. */
+  /** In creation order, oldest first unless told. `search` matches the title, case-insensitively. */
   stories: StoryConnection;
   /** The built-in styles, then the project's, by name. */
   styles: Array<Style>;
@@ -745,6 +745,7 @@ export type QueryStoriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   order?: InputMaybe<ListOrder>;
+  search?: InputMaybe<Scalars['String']['input']>;
 };
 
 

@@ -3,7 +3,7 @@ import type { TenantSession } from '../../db/tenant-session';
 import { Character } from '../../db/entities/character.entity';
 import { conflict, isUniqueViolation, notFound } from '../common/errors';
 import { releaseImages } from '../renders/image-release';
-import { pageByCreation } from '../common/creation-page';
+import { pageByCreation, textSearch } from '../common/creation-page';
 import type { Page, PageArgs } from '../common/pagination';
 import { LIMITS, MAX_SEED, intInRange, numberInRange, optionalText, requiredText, seed } from '../common/validation';
 
@@ -91,10 +91,7 @@ export class CharacterService {
 
   async list(session: TenantSession, args: PageArgs & { search?: string | null }): Promise<Page<Character>> {
     const search = args.search ? optionalText('search', args.search, LIMITS.nameLength) : '';
-    const filter = search
-      ? { filter: `name ILIKE '%' || $5 || '%' ESCAPE '\\' OR description ILIKE '%' || $5 || '%' ESCAPE '\\'`, params: [escapeLike(search)] }
-      : {};
-    return pageByCreation(session, Character, { table: 'characters', ...filter }, args);
+    return pageByCreation(session, Character, { table: 'characters', ...(search ? textSearch(['name', 'description'], search) : {}) }, args);
   }
 
 }
@@ -117,8 +114,4 @@ async function withNameConflict<T>(name: string, work: () => Promise<T>): Promis
     if (isUniqueViolation(error, NAME_KEY)) throw conflict('name', `a character named "${name}" already exists`);
     throw error;
   }
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }

@@ -27,3 +27,9 @@ export async function pageByCreation<T extends ObjectLiteral & { id: string; cre
     [session.projectId, after?.createdAt ?? null, after?.id ?? null, first + 1, ...(query.params ?? [])]);
   return toPage(rows, first, after !== null, (row) => encodeTimeCursor(row.createdAt, row.id));
 }
+
+/** A case-insensitive substring match of `text` (taken literally) in any of `columns`, as a list's filter. */
+export function textSearch(columns: string[], text: string): Pick<CreationListQuery, 'filter' | 'params'> {
+  const literal = text.replace(/[\\%_]/g, (c) => '\\' + c);
+  return { filter: columns.map((c) => `${c} ILIKE '%' || $5 || '%' ESCAPE '\\'`).join(' OR '), params: [literal] };
+}

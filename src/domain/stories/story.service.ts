@@ -1,7 +1,8 @@
 import type { TenantSession } from '../../db/tenant-session';
 import { Story } from '../../db/entities/story.entity';
 import { conflict, notFound } from '../common/errors';
-import { pageByCreation } from '../common/creation-page';
+import { pageByCreation, textSearch } from '../common/creation-page';
+import { LIMITS, optionalText } from '../common/validation';
 import type { ListOrder, Page, PageArgs } from '../common/pagination';
 import { insertFrames } from '../frames/frame-writer';
 import { lockImagesOfFrames, releaseImages } from '../renders/image-release';
@@ -82,8 +83,11 @@ export class StoryService {
     });
   }
 
-  async list(session: TenantSession, args: PageArgs & { order?: ListOrder | null }): Promise<Page<Story>> {
-    return pageByCreation(session, Story, { table: 'stories', newestFirst: args.order === 'NEWEST_FIRST' }, args);
+  async list(session: TenantSession, args: PageArgs & { order?: ListOrder | null; search?: string | null }): Promise<Page<Story>> {
+    const search = args.search ? optionalText('search', args.search, LIMITS.titleLength) : '';
+    return pageByCreation(session, Story, {
+      table: 'stories', newestFirst: args.order === 'NEWEST_FIRST', ...(search ? textSearch(['title'], search) : {}),
+    }, args);
   }
 
 }
