@@ -194,6 +194,42 @@ describe('studio', () => {
     await page.close();
   }, 2 * GENERATION_MS + 120_000);
 
+  it('lists the jobs the story made, the latest first, by status, each linked to its story', async () => {
+    const page = await browser.newPage();
+    await withEvidence(page, 'studio-jobs', async () => {
+      await logIn(page, origin(), key);
+      await page.waitForSelector('.topbar .who');
+      await page.click('nav a[href="/jobs"]');
+      await page.waitForSelector('.job-list .job-item');
+      // What the API holds, newest first: the page shows the same jobs in the same order with their statuses.
+      const listed = await api.gql(`{ jobs(first: 50, order: NEWEST_FIRST) { edges { node { id status kind } } } }`, {}, key);
+      const expected = listed.data.jobs.edges.map((e: any) => [e.node.id, e.node.status]);
+      expect(expected.map(([, status]: string[]) => status)).toEqual(expect.arrayContaining(['SUCCEEDED', 'CANCELLED']));
+      await page.waitForFunction((n: number) => (globalThis as any).document.querySelectorAll('.job-list .job-item').length === n, {}, expected.length);
+      expect(await page.$$eval('.job-list .job-item', (items) => items.map((i) => [(i as any).dataset.jobId, (i as any).dataset.status])))
+        .toEqual(expected);
+      expect(await page.$$eval('.job-list .job-story', (links) => [...new Set(links.map((a) => (a as any).textContent))])).toEqual(['The map']);
+      expect(await text(page, '.job-list .job-item:last-child .job-item-head')).toMatch(/succeeded.*story.*The map.*took \d+\.\d s/);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'studio-jobs.png'), fullPage: true });
+
+      await page.select('select[name="jobStatus"]', 'CANCELLED');
+      await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('.job-list .job-item')].every((i: any) => i.dataset.status === 'CANCELLED'));
+      expect(await page.$$eval('.job-list .job-item', (items) => items.map((i) => (i as any).dataset.jobId)))
+        .toEqual(expected.filter(([, status]: string[]) => status === 'CANCELLED').map(([id]: string[]) => id));
+      await page.select('select[name="jobStatus"]', 'FAILED');
+      await page.waitForSelector('.job-list .empty');
+      expect(await text(page, '.job-list .empty')).toBe('No jobs failed.');
+
+      // A job's story is a click away.
+      await page.select('select[name="jobStatus"]', '');
+      await page.waitForSelector('.job-list .job-story');
+      await page.click('.job-list .job-story');
+      await page.waitForSelector('.story[data-story-id] .frame');
+    });
+    await page.close();
+  });
+
   it('edits a character, gives it reference pictures from files, removes one, and shows refused edits and uploads', async () => {
     // A project of its own: the story test's cast and screenshot stay as they are.
     const castKey = (await api.createProject('Cast')).secret;

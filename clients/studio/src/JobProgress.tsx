@@ -17,7 +17,8 @@ interface Props {
   initial: JobStateFragment;
   /** Once, when the job is seen finished. */
   onFinished(job: JobStateFragment): void;
-  onDismiss(): void;
+  /** Offered once the job has finished, when given. */
+  onDismiss?(): void;
 }
 
 export function JobProgress({ initial, onFinished, onDismiss }: Props) {
@@ -45,7 +46,7 @@ export function JobProgress({ initial, onFinished, onDismiss }: Props) {
         <span className="job-label">{label}</span>
         <span className="job-percent">{percent}%</span>
         {finished
-          ? <button type="button" className="link" onClick={onDismiss}>Dismiss</button>
+          ? onDismiss && <button type="button" className="link" onClick={onDismiss}>Dismiss</button>
           : <button type="button" className="danger" disabled={cancelled.fetching} onClick={() => cancel({ id: job.id })}>Cancel</button>}
       </div>
       <progress className="job-bar" max={100} value={percent} aria-label={`${title}: ${label}`} />

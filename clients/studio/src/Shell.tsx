@@ -2,6 +2,7 @@
 import { useQuery } from 'urql';
 import { Characters } from './Characters';
 import { ErrorView } from './ErrorView';
+import { Jobs } from './Jobs';
 import { ViewerDocument } from './generated/graphql';
 import { Link, route, usePath } from './router';
 import { ScriptEditor } from './ScriptEditor';
@@ -21,6 +22,7 @@ export function Shell({ onLogOut }: { onLogOut(): void }) {
           <Link to="/stories" className={current.view === 'stories' || current.view === 'story' ? 'active' : ''}>Stories</Link>
           <Link to="/stories/new" className={current.view === 'new-story' ? 'active' : ''}>New story</Link>
           <Link to="/characters" className={current.view === 'characters' ? 'active' : ''}>Characters</Link>
+          <Link to="/jobs" className={current.view === 'jobs' ? 'active' : ''}>Jobs</Link>
         </nav>
         <span className="who">{viewer ? `${viewer.project.name} · ${viewer.role.toLowerCase()} · ${viewer.apiKey.name}` : ''}</span>
         <button type="button" className="logout" onClick={onLogOut}>Log out</button>
@@ -29,6 +31,7 @@ export function Shell({ onLogOut }: { onLogOut(): void }) {
         <ErrorView error={error} />
         {current.view === 'stories' && <Stories />}
         {current.view === 'characters' && <Characters />}
+        {current.view === 'jobs' && <Jobs />}
         {current.view === 'new-story' && <ScriptEditor />}
         {current.view === 'story' && <StoryView key={current.id} id={current.id} />}
         {current.view === 'not-found' && <p className="empty">Nothing here. <Link to="/stories">Back to the stories.</Link></p>}

@@ -7,3 +7,4 @@ export const LISTS_CHARACTERS = { additionalTypenames: ['Character'] };
 export const LISTS_STORIES = { additionalTypenames: ['Story'] };
 export const LISTS_FRAMES = { additionalTypenames: ['Frame', 'Render'] };
 export const LISTS_RENDERS = { additionalTypenames: ['Render'] };
+export const LISTS_JOBS = { additionalTypenames: ['GenerationJob'] };

@@ -42,6 +42,7 @@ export function Link({ to, className, children }: { to: string; className?: stri
 export type Route =
   | { view: 'stories' }
   | { view: 'characters' }
+  | { view: 'jobs' }
   | { view: 'new-story' }
   | { view: 'story'; id: string }
   | { view: 'not-found' };
@@ -49,6 +50,7 @@ export type Route =
 export function route(path: string): Route {
   if (path === '/' || path === '/stories') return { view: 'stories' };
   if (path === '/characters') return { view: 'characters' };
+  if (path === '/jobs') return { view: 'jobs' };
   if (path === '/stories/new') return { view: 'new-story' };
   const story = /^\/stories\/([^/]+)$/.exec(path);
   if (story) {
