@@ -4,7 +4,8 @@ import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { LISTS_CHARACTERS } from './cache-hints';
 import { CharacterEditor, DeleteCharacter } from './CharacterEditor';
-import { MorePages, usePageCursors } from './pages';
+import { MorePages, PagedList } from './pages';
+import type { PageProps } from './pages';
 import { ErrorView } from './ErrorView';
 import { CharactersDocument, CreateCharacterDocument } from './generated/graphql';
 import type { CharacterCardFragment } from './generated/graphql';
@@ -21,25 +22,14 @@ export function Characters() {
           value={search} onChange={(e) => setSearch(e.target.value)} />
       </div>
       {/* Keyed: another search starts again from its first page. */}
-      <CharacterPages key={asked} search={asked} />
+      <PagedList key={asked} className="character-list" page={(p) => <CharactersPage {...p} search={asked} />} />
       <NewCharacter />
     </section>
   );
 }
 
-function CharacterPages({ search }: { search: string }) {
-  const pages = usePageCursors();
-  return (
-    <ul className="character-list">
-      {pages.cursors.map((after, i) => (
-        <CharactersPage key={after ?? ''} after={after} search={search} last={i === pages.cursors.length - 1} onMore={pages.more} />
-      ))}
-    </ul>
-  );
-}
-
 /** One page of the list, with its own query (see pages.tsx). */
-function CharactersPage({ after, search, last, onMore }: { after: string | null; search: string; last: boolean; onMore: (cursor: string) => void }) {
+function CharactersPage({ after, search, last, onMore }: PageProps & { search: string }) {
   const [{ data, fetching, error }] = useQuery({ query: CharactersDocument, variables: { after, search: search || null }, context: LISTS_CHARACTERS });
   const characters = data?.characters.edges.map((e) => e.node) ?? [];
   return (

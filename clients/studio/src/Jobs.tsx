@@ -11,7 +11,8 @@ import { JobsDocument } from './generated/graphql';
 import type { JobsQuery } from './generated/graphql';
 import type { JobStatus } from './generated/schema-types';
 import { isFinished, JobProgress } from './JobProgress';
-import { MorePages, usePageCursors } from './pages';
+import { MorePages, PagedList } from './pages';
+import type { PageProps } from './pages';
 import { Link, storyPath } from './router';
 
 const STATUSES: JobStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -33,23 +34,12 @@ export function Jobs() {
         </label>
       </div>
       {/* Keyed: another status starts again from its first page. */}
-      <JobPages key={status} status={status || null} />
+      <PagedList key={status} className="job-list" page={(p) => <JobsPage {...p} status={status || null} />} />
     </section>
   );
 }
 
-function JobPages({ status }: { status: JobStatus | null }) {
-  const pages = usePageCursors();
-  return (
-    <ul className="job-list">
-      {pages.cursors.map((after, i) => (
-        <JobsPage key={after ?? ''} after={after} status={status} last={i === pages.cursors.length - 1} onMore={pages.more} />
-      ))}
-    </ul>
-  );
-}
-
-function JobsPage({ after, status, last, onMore }: { after: string | null; status: JobStatus | null; last: boolean; onMore: (cursor: string) => void }) {
+function JobsPage({ after, status, last, onMore }: PageProps & { status: JobStatus | null }) {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: JobsDocument, variables: { after, status }, requestPolicy: 'cache-and-network', context: LISTS_JOBS,
   });

@@ -4,7 +4,8 @@ import { useQuery } from 'urql';
 import { LISTS_STORIES } from './cache-hints';
 import { ErrorView } from './ErrorView';
 import { StoriesDocument } from './generated/graphql';
-import { MorePages, usePageCursors } from './pages';
+import { MorePages, PagedList } from './pages';
+import type { PageProps } from './pages';
 import { Link, storyPath } from './router';
 
 export function Stories() {
@@ -19,24 +20,13 @@ export function Stories() {
         <Link to="/stories/new" className="button primary">New story</Link>
       </div>
       {/* Keyed: another search starts again from its first page. */}
-      <StoryPages key={asked} search={asked} />
+      <PagedList key={asked} className="story-list" page={(p) => <StoriesPage {...p} search={asked} />} />
     </section>
   );
 }
 
-function StoryPages({ search }: { search: string }) {
-  const pages = usePageCursors();
-  return (
-    <ul className="story-list">
-      {pages.cursors.map((after, i) => (
-        <StoriesPage key={after ?? ''} after={after} search={search} last={i === pages.cursors.length - 1} onMore={pages.more} />
-      ))}
-    </ul>
-  );
-}
-
 /** One page of the list, read and kept fresh by its own query (urql's document cache re-reads it when a story changes). */
-function StoriesPage({ after, search, last, onMore }: { after: string | null; search: string; last: boolean; onMore: (cursor: string) => void }) {
+function StoriesPage({ after, search, last, onMore }: PageProps & { search: string }) {
   const [{ data, fetching, error }] = useQuery({
     query: StoriesDocument, variables: { after, search: search || null }, requestPolicy: 'cache-and-network', context: LISTS_STORIES,
   });
