@@ -1,7 +1,8 @@
 /**
  * A story's settings in the studio (chromium against a real server and PostgreSQL): rename it,
  * change its steps, seed and cast (a cast change the API refuses is shown with its code and the
- * frame it names, and changes nothing), and delete it after a confirm step.
+ * frame it names, and changes nothing), and delete it after a confirm step. And its frames'
+ * order, moved up and down in the script editor.
  */
 import type { Browser } from 'puppeteer-core';
 import { startTestApi, TestApi } from '../support/api-harness';
@@ -78,6 +79,34 @@ describe('studio story settings', () => {
       expect(await row()).toBeUndefined();
       await page.waitForSelector('.story-list .empty');
       expect(await page.$$('.story-link')).toHaveLength(0);
+    });
+    await page.close();
+  });
+
+  it('moves frames up and down in the script editor, the grid following', async () => {
+    const story = await createStory(api, key, { title: 'Order', script: 'walking # A.\nwaving # B.\nsitting # C.' });
+    const order = async () => (await api.db.owner.query(`SELECT caption FROM frames WHERE story_id = $1 ORDER BY position`, [decodeId(story.id)])).rows.map((r) => r.caption);
+    const grid = () => page.$$eval('.frame-grid .frame .caption', (captions) => captions.map((c) => (c as any).textContent as string));
+    const page = await browser.newPage();
+    await withEvidence(page, 'studio-move-frames', async () => {
+      await logIn(page, origin(), key);
+      await page.waitForSelector('.topbar .who');
+      await page.goto(`${origin()}/stories/${encodeURIComponent(story.id)}`, { waitUntil: 'networkidle0' });
+      await page.click('.script-editor summary');
+      await page.waitForSelector('.frame-rows li');
+      // The first cannot go up, the last cannot go down.
+      expect(await page.$eval('.frame-rows li:nth-child(1) .move-up', (b) => (b as any).disabled)).toBe(true);
+      expect(await page.$eval('.frame-rows li:nth-child(3) .move-down', (b) => (b as any).disabled)).toBe(true);
+
+      await page.click('.frame-rows li:nth-child(1) .move-down');
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('.frame-grid .frame .caption')?.textContent === 'B.');
+      expect(await grid()).toEqual(['B.', 'A.', 'C.']);
+      expect(await order()).toEqual(['B.', 'A.', 'C.']);
+      await page.click('.frame-rows li:nth-child(3) .move-up');
+      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.frame-grid .frame .caption')[1]?.textContent === 'C.');
+      expect(await grid()).toEqual(['B.', 'C.', 'A.']);
+      expect(await order()).toEqual(['B.', 'C.', 'A.']);
+      expect(await page.$$eval('.frame-rows input[name="caption"]', (inputs) => inputs.map((i) => (i as any).value))).toEqual(['B.', 'C.', 'A.']);
     });
     await page.close();
   });

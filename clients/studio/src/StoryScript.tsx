@@ -1,13 +1,13 @@
 /**
  * The story's script after creation: each frame's prompt and caption edited in place, frames
- * deleted, and more lines added in the script format (parsed by the API, which answers the
- * new frames' prompt warnings or the line it refused).
+ * moved up or down and deleted, and more lines added in the script format (parsed by the API,
+ * which answers the new frames' prompt warnings or the line it refused).
  */
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ErrorView, errorLine } from './ErrorView';
-import { AddFramesDocument, DeleteFrameDocument, UpdateFrameDocument } from './generated/graphql';
+import { AddFramesDocument, DeleteFrameDocument, MoveFrameDocument, UpdateFrameDocument } from './generated/graphql';
 import type { FrameCardFragment } from './generated/graphql';
 import { ScriptArea } from './ScriptArea';
 import { Warnings } from './Warnings';
@@ -17,18 +17,21 @@ export function StoryScript({ storyId, frames }: { storyId: string; frames: read
     <details className="card script-editor">
       <summary>Edit script</summary>
       <ol className="frame-rows">
-        {frames.map((frame) => <FrameRow key={frame.id} frame={frame} />)}
+        {frames.map((frame) => <FrameRow key={frame.id} frame={frame} count={frames.length} />)}
       </ol>
       <AddFrames storyId={storyId} />
     </details>
   );
 }
 
-function FrameRow({ frame }: { frame: FrameCardFragment }) {
+function FrameRow({ frame, count }: { frame: FrameCardFragment; count: number }) {
   const [prompt, setPrompt] = useState(frame.prompt);
   const [caption, setCaption] = useState(frame.caption);
   const [saved, save] = useMutation(UpdateFrameDocument);
   const [deleted, remove] = useMutation(DeleteFrameDocument);
+  const [moved, move] = useMutation(MoveFrameDocument);
+  // The others shift: the story's queries are told that frames changed.
+  const moveTo = (position: number) => move({ id: frame.id, position }, { additionalTypenames: ['Frame', 'Story'] });
   const dirty = prompt !== frame.prompt || caption !== frame.caption;
 
   // What the API holds wins after a save or another tab's change.
@@ -50,11 +53,15 @@ function FrameRow({ frame }: { frame: FrameCardFragment }) {
         <input name="caption" aria-label={`Frame ${frame.position} caption`} placeholder="caption" value={caption}
           onChange={(e) => setCaption(e.target.value)} />
         <button type="submit" disabled={!dirty || saved.fetching}>Save</button>
+        <button type="button" className="move-up" aria-label={`Move frame ${frame.position} up`} disabled={frame.position <= 1 || moved.fetching}
+          onClick={() => moveTo(frame.position - 1)}>↑</button>
+        <button type="button" className="move-down" aria-label={`Move frame ${frame.position} down`} disabled={frame.position >= count || moved.fetching}
+          onClick={() => moveTo(frame.position + 1)}>↓</button>
         {/* The payload names no Frame: the story's queries are told what changed. */}
         <button type="button" className="danger" disabled={deleted.fetching}
           onClick={() => remove({ id: frame.id }, { additionalTypenames: ['Frame', 'Story'] })}>Delete</button>
       </form>
-      <ErrorView error={saved.error ?? deleted.error} />
+      <ErrorView error={saved.error ?? deleted.error ?? moved.error} />
     </li>
   );
 }
