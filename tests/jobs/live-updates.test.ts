@@ -68,8 +68,11 @@ describe('live updates of generation jobs', () => {
     expect(working.length).toBeGreaterThan(0);
     for (const s of working) {
       expect(s.progress.label).toMatch(s.progress.phase === 'IDENTITY' ? /^identity bank 1\/1(, step \d+\/\d+)?$/ : /^frames? [12](-2)?\/2, step \d+\/3$/);
-      expect(s.progress.fraction).toBeGreaterThanOrEqual(0);
+      // Never whole before every frame is stored (the last tenth of a frame is its storing).
       expect(s.progress.fraction).toBeLessThanOrEqual(1);
+      if (s.progress.fraction === 1) expect(s.progress.framesDone).toBe(s.progress.framesTotal);
+      // Drawing frames comes after the identity bank's work, which already counted.
+      if (s.progress.phase === 'FRAMES') expect(s.progress.fraction).toBeGreaterThan(0);
     }
     expect(jobUpdates.messages.every((m) => m.errors === undefined)).toBe(true);
 
