@@ -12,6 +12,6 @@ export class Image {
   @Column('int') byteSize: number;
   /** Where the image store keeps the bytes (a path or an object key). */
   @Column('varchar', { length: 500 }) storageKey: string;
-  /** When stored, or last uploaded again: an upload nothing uses expires counted from it. */
+  /** When stored, or last stored again (upsertImageRow): an image nothing uses expires counted from it. */
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
 }

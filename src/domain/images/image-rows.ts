@@ -11,15 +11,23 @@ export interface StoredImage {
 }
 
 /**
- * The id of the project's image row for these bytes, made on first use: an image is shared by
- * content hash (two renders, or an upload sent twice, are one row).
+ * The project's image row for these bytes, made on first use: an image is shared by content hash
+ * (two renders, or an upload sent twice, are one row). Storing the same bytes again restarts its
+ * age (`created_at`), from which an image nothing uses expires (ImageJanitor.deleteUnusedImages);
+ * the row lock the update takes keeps the sweep (FOR UPDATE SKIP LOCKED) off it meanwhile.
  */
-export async function upsertImage(session: TenantSession, image: StoredImage): Promise<string> {
-  // DO UPDATE (a no-op write) so RETURNING gives the id of an image stored before.
-  const [row] = await session.query<{ id: string }>(
+export async function upsertImageRow(session: TenantSession, image: StoredImage): Promise<{ row: Record<string, unknown> & { id: string }; created: boolean }> {
+  const [row] = await session.query<Record<string, unknown> & { id: string; created: boolean }>(
     `INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (project_id, content_hash) DO UPDATE SET content_hash = EXCLUDED.content_hash RETURNING id`,
+     ON CONFLICT (project_id, content_hash) DO UPDATE SET created_at = now()
+     RETURNING *, (xmax = 0) AS created`,
     [session.projectId, image.contentHash, image.mime, image.width, image.height, image.byteSize, image.storageKey]);
-  return row!.id;
+  const { created, ...rest } = row!;
+  return { row: rest, created };
+}
+
+/** The id of the project's image row for these bytes (upsertImageRow). */
+export async function upsertImage(session: TenantSession, image: StoredImage): Promise<string> {
+  return (await upsertImageRow(session, image)).row.id;
 }

@@ -8,6 +8,7 @@ import type { TenantSession } from '../../db/tenant-session';
 import { Image } from '../../db/entities/image.entity';
 import { DEFAULT_UPLOAD_LIMITS, UploadLimits, normaliseUpload } from '../../images/uploads';
 import { ImageStore, imageKey } from '../../storage/image-store';
+import { upsertImageRow } from '../images/image-rows';
 
 export class UploadService {
   constructor(private readonly store: ImageStore, readonly limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {}
@@ -19,15 +20,11 @@ export class UploadService {
     // Stored before the row, so a row never points at missing bytes (bytes left without a row
     // are never served, and the next upload of the same picture reuses them).
     await this.store.put(storageKey, picture.png, picture.mime);
-    // One statement: a picture sent again is the same row, its age restarted, so an unused
-    // upload sent again just before it would expire is not swept before a character takes it.
-    // The row lock it takes also keeps the sweep (FOR UPDATE SKIP LOCKED) off it meanwhile.
-    const [row] = await session.query<Record<string, unknown> & { created: boolean }>(
-      `INSERT INTO images (project_id, content_hash, mime, width, height, byte_size, storage_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (project_id, content_hash) DO UPDATE SET created_at = now()
-       RETURNING *, (xmax = 0) AS created`,
-      [session.projectId, picture.sha256, picture.mime, picture.width, picture.height, picture.byteSize, storageKey]);
-    return { image: session.map(Image, [row!])[0]!, created: row!.created };
+    // A picture sent again is the same row, its age restarted: an unused upload sent again just
+    // before it would expire is not swept before a character takes it.
+    const { row, created } = await upsertImageRow(session, {
+      contentHash: picture.sha256, mime: picture.mime, width: picture.width, height: picture.height, byteSize: picture.byteSize, storageKey,
+    });
+    return { image: session.map(Image, [row])[0]!, created };
   }
 }
