@@ -9,7 +9,7 @@ import type { Browser } from 'puppeteer-core';
 import { LIMITS } from '../../src/domain/common/validation';
 import { startTestApi, TestApi } from '../support/api-harness';
 import { launchBrowser } from '../support/browser';
-import { buildStudio, logIn, withEvidence } from '../support/studio-page';
+import { buildStudio, logIn, openStory, withEvidence } from '../support/studio-page';
 
 const STORIES = 53;
 const CHARACTERS = 51;
@@ -132,9 +132,7 @@ describe('studio lists', () => {
   it('shows every frame of a story that holds the most frames, in the grid and in the script editor', async () => {
     const page = await browser.newPage();
     await withEvidence(page, 'studio-long-story', async () => {
-      await logIn(page, origin(), key);
-      await page.waitForSelector('.topbar .who');
-      await page.goto(`${origin()}/stories/${encodeURIComponent(longStoryId)}`, { waitUntil: 'networkidle0' });
+      await openStory(page, origin(), key, longStoryId);
       const n = LIMITS.framesPerStory;
       await page.waitForFunction((count: number) => (globalThis as any).document.querySelectorAll('.frame-grid .frame').length === count, {}, n);
       const positions = await page.$$eval('.frame-grid .frame', (frames) => frames.map((f) => Number((f as any).dataset.position)));

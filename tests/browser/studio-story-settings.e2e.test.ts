@@ -8,7 +8,7 @@ import type { Browser } from 'puppeteer-core';
 import { startTestApi, TestApi } from '../support/api-harness';
 import { launchBrowser } from '../support/browser';
 import { createCharacter, createStory, decodeId } from '../support/fixtures';
-import { buildStudio, logIn, text, withEvidence } from '../support/studio-page';
+import { buildStudio, openStory, text, withEvidence } from '../support/studio-page';
 
 describe('studio story settings', () => {
   let api: TestApi;
@@ -38,9 +38,7 @@ describe('studio story settings', () => {
 
     const page = await browser.newPage();
     await withEvidence(page, 'studio-story-settings', async () => {
-      await logIn(page, origin(), key);
-      await page.waitForSelector('.topbar .who');
-      await page.goto(`${origin()}/stories/${encodeURIComponent(story.id)}`, { waitUntil: 'networkidle0' });
+      await openStory(page, origin(), key, story.id);
       await page.waitForSelector('.story-settings summary');
       await page.click('.story-settings summary');
       await page.waitForSelector('.story-settings input[name="cast"][value="Ann"]');
@@ -89,9 +87,7 @@ describe('studio story settings', () => {
     const grid = () => page.$$eval('.frame-grid .frame .caption', (captions) => captions.map((c) => (c as any).textContent as string));
     const page = await browser.newPage();
     await withEvidence(page, 'studio-move-frames', async () => {
-      await logIn(page, origin(), key);
-      await page.waitForSelector('.topbar .who');
-      await page.goto(`${origin()}/stories/${encodeURIComponent(story.id)}`, { waitUntil: 'networkidle0' });
+      await openStory(page, origin(), key, story.id);
       await page.click('.script-editor summary');
       await page.waitForSelector('.frame-rows li');
       // The first cannot go up, the last cannot go down.

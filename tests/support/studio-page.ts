@@ -52,3 +52,10 @@ export async function logIn(page: Page, origin: string, key: string): Promise<vo
   await page.click('.login-form button[type="submit"]');
 }
 
+
+/** Logged in, then straight to a story's view by its URL (as a shared link opens it). */
+export async function openStory(page: Page, origin: string, key: string, storyId: string): Promise<void> {
+  await logIn(page, origin, key);
+  await page.waitForSelector('.topbar .who');
+  await page.goto(`${origin}/stories/${encodeURIComponent(storyId)}`, { waitUntil: 'networkidle0' });
+}
